@@ -1,0 +1,126 @@
+//! Short dialogue lines for interactions.
+//!
+//! An event stores only a compact [`Line`] (template and tone), so resolving thousands of interactions
+//! a tick allocates no strings; [`render`] turns it into text when someone reads it (the CLI's event
+//! log, the observatory). The text reflects the action, the speaker's mood and how the listener took it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::autonomy::Action;
+use crate::mood::Pad;
+
+/// A dialogue line in compact form: which template and which tone.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    /// Template index within the action's list (taken modulo its length).
+    pub template: u8,
+    /// Speaker's tone at the time.
+    pub tone: Tone,
+}
+
+/// The speaker's tone, from its mood.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tone {
+    /// Pleasant and energetic.
+    Cheerful,
+    /// Pleasant and calm.
+    #[default]
+    Warm,
+    /// Unpleasant and aroused.
+    Tense,
+    /// Unpleasant and low.
+    Gloomy,
+}
+
+impl Tone {
+    /// The tone a mood speaks in.
+    pub fn of(mood: Pad) -> Self {
+        match (mood.p >= 0.0, mood.a >= 0.0) {
+            (true, true) => Self::Cheerful,
+            (true, false) => Self::Warm,
+            (false, true) => Self::Tense,
+            (false, false) => Self::Gloomy,
+        }
+    }
+
+    fn manner(self) -> &'static str {
+        match self {
+            Self::Cheerful => "brightly",
+            Self::Warm => "softly",
+            Self::Tense => "sharply",
+            Self::Gloomy => "quietly",
+        }
+    }
+}
+
+/// Number of templates per action.
+pub const TEMPLATES_PER_ACTION: u8 = 4;
+
+fn template(action: Action, i: u8) -> &'static str {
+    let list: [&str; TEMPLATES_PER_ACTION as usize] = match action {
+        Action::Chat => [
+            "How have the days been treating you, {b}?",
+            "Did you hear the news from the square, {b}?",
+            "Sit with me a moment, {b}.",
+            "I keep thinking about the weather, {b}. Strange, isn't it?",
+        ],
+        Action::Help => [
+            "Let me carry that for you, {b}.",
+            "I can fix that, {b}. Give me an hour.",
+            "You don't have to do this alone, {b}.",
+            "Here, {b}, take what you need.",
+        ],
+        Action::Compliment => [
+            "You handled that beautifully, {b}.",
+            "I wish I had your nerve, {b}.",
+            "Everyone says you're the best at this, {b}, and they're right.",
+            "That was kind of you, {b}.",
+        ],
+        Action::Insult => [
+            "You're a fool, {b}, and everyone knows it.",
+            "Nobody asked for your opinion, {b}.",
+            "Stay out of my way, {b}.",
+            "I've seen mules with better judgement, {b}.",
+        ],
+        Action::Confide => [
+            "Can I tell you something, {b}? I'm scared.",
+            "I've never told anyone this, {b}...",
+            "Between us, {b}: I don't know what I'm doing.",
+            "I trust you, {b}. There's something you should know.",
+        ],
+        Action::Avoid => ["...", "...", "...", "..."],
+        Action::Rest => ["...", "...", "...", "..."],
+    };
+    list[(i % TEMPLATES_PER_ACTION) as usize]
+}
+
+fn reaction(valence: f32) -> &'static str {
+    match valence {
+        v if v > 0.5 => "{b} beams.",
+        v if v > 0.15 => "{b} smiles.",
+        v if v > -0.15 => "{b} shrugs.",
+        v if v > -0.5 => "{b} bristles.",
+        _ => "{b} turns away, stung.",
+    }
+}
+
+/// Renders a line: `Alice (brightly): "Let me carry that for you, Bob." Bob smiles.`
+pub fn render(line: Line, action: Action, speaker: &str, listener: &str, valence: f32) -> String {
+    let said = template(action, line.template).replace("{b}", listener);
+    let react = reaction(valence).replace("{b}", listener);
+    format!("{speaker} ({}): \"{said}\" {react}", line.tone.manner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_name_both_people_and_reflect_the_reaction() {
+        let l = Line { template: 1, tone: Tone::of(Pad::new(-0.5, 0.5, 0.0)) };
+        let s = render(l, Action::Insult, "Mara", "Tomas", -0.7);
+        assert!(s.starts_with("Mara (sharply): "), "{s}");
+        assert!(s.contains("Tomas") && s.ends_with("stung."), "{s}");
+    }
+}

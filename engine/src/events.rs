@@ -1,0 +1,169 @@
+//! Typed events: everything that happens in a world, in order.
+//!
+//! Systems append to the [`EventLog`]; observers, the plot detector, the chronicle and replay read it.
+//! The log is bounded: it keeps the last [`EVENT_LOG_MAX`] events (oldest dropped first) while `seq`
+//! keeps counting, and [`EventLog::since`] lets a reader drain what is new since its last `seq`.
+
+use std::collections::VecDeque;
+
+use bevy_ecs::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::autonomy::Action;
+use crate::bonds::Standing;
+use crate::dialogue::Line;
+use crate::ids::CharacterId;
+
+/// Events kept in memory. A reader that falls further behind than this loses the oldest events;
+/// the CLI drains every tick, so only slow observers (the server, later) can hit it.
+pub const EVENT_LOG_MAX: usize = 1 << 20;
+
+/// One event with its place in the world's history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Position in the world's history, from 0, +1 per event; never reused.
+    pub seq: u64,
+    /// Tick in which it happened.
+    pub tick: u64,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// Why a proposed interaction did not happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclineReason {
+    /// The target had no capacity left this tick.
+    TargetBusy,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The world was created from a scenario.
+    WorldStarted {
+        /// World name.
+        name: String,
+        /// Base seed.
+        seed: u64,
+        /// Characters at start.
+        n_characters: u32,
+        /// Directed relationships at start.
+        n_relationships: u32,
+    },
+    /// Two characters interacted.
+    InteractionResolved {
+        /// Who acted.
+        initiator: CharacterId,
+        /// Toward whom.
+        target: CharacterId,
+        /// What they did.
+        action: Action,
+        /// How the target took it, in [-1, 1].
+        valence: f32,
+        /// How it felt to the initiator, in [-1, 1].
+        initiator_valence: f32,
+        /// What was said.
+        line: Line,
+    },
+    /// A proposed interaction did not happen.
+    InteractionDeclined {
+        /// Who proposed.
+        initiator: CharacterId,
+        /// To whom.
+        target: CharacterId,
+        /// What was proposed.
+        action: Action,
+        /// Why not.
+        reason: DeclineReason,
+    },
+    /// A character kept away from someone it dislikes or fears.
+    Avoided {
+        /// Who withdrew.
+        character: CharacterId,
+        /// From whom.
+        target: CharacterId,
+    },
+    /// A bond crossed a named threshold (became friends, enemies, lovers, or fell back to neutral).
+    BondCrossed {
+        /// Who holds the feeling.
+        source: CharacterId,
+        /// About whom.
+        target: CharacterId,
+        /// Standing before.
+        from: Standing,
+        /// Standing after.
+        to: Standing,
+        /// `seq` of the event that caused it.
+        cause: u64,
+    },
+}
+
+/// The world's bounded event log.
+#[derive(Resource, Clone, Debug, Default)]
+pub struct EventLog {
+    events: VecDeque<Event>,
+    next_seq: u64,
+}
+
+impl EventLog {
+    /// A log that continues from `next_seq` with `events` kept (used by snapshot load).
+    pub fn restore(events: Vec<Event>, next_seq: u64) -> Self {
+        Self { events: events.into(), next_seq }
+    }
+
+    /// Appends an event and returns its `seq`.
+    pub fn push(&mut self, tick: u64, kind: EventKind) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if self.events.len() == EVENT_LOG_MAX {
+            self.events.pop_front();
+        }
+        self.events.push_back(Event { seq, tick, kind });
+        seq
+    }
+
+    /// `seq` the next event will get (= events ever logged).
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Events with `seq >= from` still in memory, oldest first.
+    pub fn since(&self, from: u64) -> impl Iterator<Item = &Event> {
+        let first = self.events.front().map_or(self.next_seq, |e| e.seq);
+        let skip = from.saturating_sub(first) as usize;
+        self.events.iter().skip(skip)
+    }
+
+    /// Every event in memory, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &Event> {
+        self.events.iter()
+    }
+
+    /// Events in memory.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether no event is in memory.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_returns_only_new_events() {
+        let mut log = EventLog::default();
+        for t in 0..5 {
+            log.push(t, EventKind::Avoided { character: CharacterId(1), target: CharacterId(2) });
+        }
+        let new: Vec<u64> = log.since(3).map(|e| e.seq).collect();
+        assert_eq!(new, vec![3, 4]);
+        assert_eq!(log.next_seq(), 5);
+    }
+}

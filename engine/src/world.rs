@@ -1,0 +1,367 @@
+//! A simulation: the ECS world, its tick schedule and its own thread pool.
+//!
+//! [`Sim`] is the engine's entry point: build one from a scenario or a snapshot, `step` it, read its
+//! metrics, events and hash, save it. Everything it does is a function of (scenario, seed, inputs).
+
+use bevy_ecs::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::autonomy::Intent;
+use crate::bonds::{Bond, Relationship};
+use crate::contagion::ContagionBuffers;
+use crate::emotion::Emotions;
+use crate::events::{EventKind, EventLog};
+use crate::exec::Parallelism;
+use crate::graph::{EdgeInput, SocialGraph};
+use crate::ids::{CharacterId, Name, Slot};
+use crate::interaction::ResolveScratch;
+use crate::metrics::{MeasureScratch, TickMetrics};
+use crate::mood::{Mood, MoodBaseline, Pad};
+use crate::needs::{Needs, SocialEnergy};
+use crate::params::Params;
+use crate::personality::Personality;
+use crate::scenario::{Genre, Scenario, WorldSeed};
+use crate::snapshot::{self, CharacterState, RelationshipState, SnapshotError, WorldState};
+use crate::tick::{self, Probe, StageTimings};
+use crate::user::{Presence, Role, User};
+
+/// Ticks completed so far. The systems of tick `t` see `tick == t` (the first tick is 1).
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TickClock {
+    /// Current tick.
+    pub tick: u64,
+}
+
+/// World-wide identity and settings.
+#[derive(Resource, Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorldInfo {
+    /// World name.
+    pub name: String,
+    /// Base seed of every random stream.
+    pub seed: u64,
+    /// Current genre.
+    pub genre: Genre,
+}
+
+/// Free-form tags of a character (from its scenario), for scripts and patterns.
+#[derive(Component, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tags(pub Vec<String>);
+
+/// Why a world could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The thread pool could not start.
+    #[error("cannot start {threads} worker thread(s): {reason}")]
+    Threads {
+        /// Requested threads.
+        threads: usize,
+        /// Cause.
+        reason: String,
+    },
+    /// A snapshot could not be read.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+}
+
+/// A running world.
+pub struct Sim {
+    world: World,
+    schedule: Schedule,
+    pool: rayon::ThreadPool,
+}
+
+impl Sim {
+    /// Builds the world a scenario describes, with `seed` overriding the scenario's when given.
+    pub fn from_scenario(s: &Scenario, seed: Option<u64>, threads: usize) -> Result<Self, BuildError> {
+        let seed = seed.unwrap_or(s.world.seed);
+        let info = WorldInfo { name: s.world.name.clone(), seed, genre: s.world.genre };
+        Self::from_seed(s.expand(seed), info, s.params.clone(), threads)
+    }
+
+    /// Builds a world from expanded characters and relationships (used by `aion bench` too).
+    pub fn from_seed(seed: WorldSeed, info: WorldInfo, params: Params, threads: usize) -> Result<Self, BuildError> {
+        let characters = seed
+            .characters
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let baseline = c.personality.baseline_mood();
+                CharacterState {
+                    id: CharacterId(i as u32),
+                    name: Name { key: c.id, display: c.name },
+                    tags: c.tags,
+                    personality: c.personality,
+                    mood: c.mood.unwrap_or(baseline),
+                    baseline,
+                    emotions: Emotions::default(),
+                    needs: Needs::default(),
+                    energy: SocialEnergy::default().0,
+                }
+            })
+            .collect();
+        let relationships = with_reverses(seed.relationships)
+            .into_iter()
+            .map(|(s, t, bond)| RelationshipState { source: CharacterId(s), target: CharacterId(t), bond })
+            .collect();
+        let state = WorldState::new(info, params, characters, relationships);
+        let mut sim = Self::from_state(state, threads)?;
+        let (nc, nr) = {
+            let g = sim.world.resource::<SocialGraph>();
+            (g.n_characters() as u32, g.n_relationships() as u32)
+        };
+        let info = sim.world.resource::<WorldInfo>().clone();
+        sim.world.resource_mut::<EventLog>().push(
+            0,
+            EventKind::WorldStarted { name: info.name, seed: info.seed, n_characters: nc, n_relationships: nr },
+        );
+        sim.world.resource_mut::<MeasureScratch>().seq_at_tick_start = 1;
+        Ok(sim)
+    }
+
+    /// Rebuilds a world from its state (a loaded snapshot or a freshly expanded scenario).
+    pub fn from_state(state: WorldState, threads: usize) -> Result<Self, BuildError> {
+        let threads = threads.max(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("aion-worker-{i}"))
+            .build()
+            .map_err(|e| BuildError::Threads { threads, reason: e.to_string() })?;
+        if threads > 1 {
+            // bevy's par_iter runs on its global compute pool; size it once for the machine.
+            bevy_tasks::ComputeTaskPool::get_or_init(|| {
+                bevy_tasks::TaskPoolBuilder::new().num_threads(threads.max(2)).build()
+            });
+        }
+        let mut world = World::new();
+        let WorldState { info, params, tick, characters, relationships, events, next_seq, users, .. } = state;
+        let chars: Vec<(CharacterId, Entity)> = characters
+            .into_iter()
+            .map(|c| {
+                let e = world
+                    .spawn((
+                        c.id,
+                        c.name,
+                        Tags(c.tags),
+                        c.personality,
+                        Mood(c.mood),
+                        MoodBaseline(c.baseline),
+                        c.emotions,
+                        c.needs,
+                        SocialEnergy(c.energy),
+                        Intent::default(),
+                    ))
+                    .id();
+                (c.id, e)
+            })
+            .collect();
+        let rels: Vec<EdgeInput> = relationships
+            .into_iter()
+            .map(|r| {
+                let entity = world.spawn((Relationship { source: r.source, target: r.target }, r.bond)).id();
+                EdgeInput { source: r.source, target: r.target, entity, bond: r.bond }
+            })
+            .collect();
+        let graph = SocialGraph::build(&chars, &rels);
+        for (slot, &e) in graph.slot_entity.iter().enumerate() {
+            world.entity_mut(e).insert(Slot(slot as u32));
+        }
+        for u in users {
+            world.spawn((u.user, u.role, u.presence));
+        }
+        world.insert_resource(graph);
+        world.insert_resource(TickClock { tick });
+        world.insert_resource(info);
+        world.insert_resource(params);
+        world.insert_resource(Parallelism { threads });
+        world.insert_resource(EventLog::restore(events, next_seq));
+        world.insert_resource(MeasureScratch { seq_at_tick_start: next_seq, ..Default::default() });
+        world.init_resource::<TickMetrics>();
+        world.init_resource::<ResolveScratch>();
+        world.init_resource::<ContagionBuffers>();
+        world.init_resource::<StageTimings>();
+        let mut schedule = tick::schedule();
+        schedule.initialize(&mut world).expect("the tick schedule is valid (tested: no ambiguities, no cycles)");
+        Ok(Self { world, schedule, pool })
+    }
+
+    /// Loads a snapshot written by [`Sim::snapshot`].
+    pub fn from_snapshot(bytes: &[u8], threads: usize) -> Result<Self, BuildError> {
+        Self::from_state(snapshot::decode(bytes)?, threads)
+    }
+
+    /// Advances the world by one tick.
+    pub fn step(&mut self) {
+        let _span = tracing::trace_span!("tick").entered();
+        self.world.resource_mut::<TickClock>().tick += 1;
+        let (world, schedule) = (&mut self.world, &mut self.schedule);
+        self.pool.install(|| schedule.run(world));
+    }
+
+    /// Ticks completed.
+    pub fn tick(&self) -> u64 {
+        self.world.resource::<TickClock>().tick
+    }
+
+    /// Aggregates of the last tick, including its world hash.
+    pub fn metrics(&self) -> TickMetrics {
+        *self.world.resource::<TickMetrics>()
+    }
+
+    /// Hash of all simulation state after the last tick (0 before the first tick).
+    pub fn world_hash(&self) -> u64 {
+        self.metrics().world_hash
+    }
+
+    /// The event log.
+    pub fn events(&self) -> &EventLog {
+        self.world.resource::<EventLog>()
+    }
+
+    /// World identity.
+    pub fn info(&self) -> &WorldInfo {
+        self.world.resource::<WorldInfo>()
+    }
+
+    /// The relationship index.
+    pub fn graph(&self) -> &SocialGraph {
+        self.world.resource::<SocialGraph>()
+    }
+
+    /// Names by stable id (index = id).
+    pub fn names(&self) -> Vec<Name> {
+        let mut v: Vec<(CharacterId, Name)> = self
+            .world
+            .iter_entities()
+            .filter_map(|e| Some((*e.get::<CharacterId>()?, e.get::<Name>()?.clone())))
+            .collect();
+        v.sort_by_key(|(id, _)| *id);
+        v.into_iter().map(|(_, n)| n).collect()
+    }
+
+    /// Read access to the ECS world (queries, inspection), with `Bond` components brought up to date.
+    pub fn world(&mut self) -> &World {
+        self.sync_bonds();
+        &self.world
+    }
+
+    /// Write access to the ECS world, for tests and tools; a running server sends commands instead.
+    pub fn world_mut(&mut self) -> &mut World {
+        self.sync_bonds();
+        &mut self.world
+    }
+
+    /// Copies bonds written during ticks from the graph index into their `Bond` components.
+    ///
+    /// Inside a tick, bond values are read and written through [`SocialGraph`] only (a component
+    /// lookup per relationship in a hot loop costs ~20x, PERFORMANCE.md); every way of observing
+    /// the world from outside (`world`, `world_mut`, `state`, `snapshot`) flushes first, so the
+    /// components are never seen stale.
+    pub fn sync_bonds(&mut self) {
+        let dirty = self.world.resource_mut::<SocialGraph>().take_dirty();
+        if dirty.is_empty() {
+            return;
+        }
+        self.world.resource_scope(|world, graph: Mut<SocialGraph>| {
+            let mut q = world.query::<&mut Bond>();
+            for e in dirty {
+                if let Ok(mut b) = q.get_mut(world, graph.relationship[e as usize]) {
+                    *b = graph.bonds()[e as usize];
+                }
+            }
+        });
+    }
+
+    /// Installs a clock for per-stage timing (tools only; the engine never reads the wall clock).
+    pub fn set_probe(&mut self, probe: Option<Probe>) {
+        let mut t = self.world.resource_mut::<StageTimings>();
+        t.probe = probe;
+        t.reset();
+    }
+
+    /// Nanoseconds per stage summed since the probe was installed, in [`tick::TickSystems::ALL`] order.
+    pub fn stage_ns(&self) -> [u64; 9] {
+        self.world.resource::<StageTimings>().total_ns
+    }
+
+    /// The whole world as plain data, in stable-id order.
+    pub fn state(&mut self) -> WorldState {
+        self.sync_bonds();
+        let mut characters: Vec<CharacterState> = self
+            .world
+            .query::<(
+                &CharacterId,
+                &Name,
+                &Tags,
+                &Personality,
+                &Mood,
+                &MoodBaseline,
+                &Emotions,
+                &Needs,
+                &SocialEnergy,
+            )>()
+            .iter(&self.world)
+            .map(|(id, name, tags, p, m, b, e, n, en)| CharacterState {
+                id: *id,
+                name: name.clone(),
+                tags: tags.0.clone(),
+                personality: *p,
+                mood: m.0,
+                baseline: b.0,
+                emotions: *e,
+                needs: *n,
+                energy: en.0,
+            })
+            .collect();
+        characters.sort_by_key(|c| c.id);
+        let mut relationships: Vec<RelationshipState> = self
+            .world
+            .query::<(&Relationship, &Bond)>()
+            .iter(&self.world)
+            .map(|(r, b)| RelationshipState { source: r.source, target: r.target, bond: *b })
+            .collect();
+        relationships.sort_by_key(|r| (r.source, r.target));
+        let mut users: Vec<crate::user::UserState> = self
+            .world
+            .query::<(&User, &Role, &Presence)>()
+            .iter(&self.world)
+            .map(|(u, r, p)| crate::user::UserState { user: u.clone(), role: *r, presence: p.clone() })
+            .collect();
+        users.sort_by_key(|u| u.user.account);
+        let log = self.world.resource::<EventLog>();
+        let mut state = WorldState::new(
+            self.world.resource::<WorldInfo>().clone(),
+            self.world.resource::<Params>().clone(),
+            characters,
+            relationships,
+        );
+        state.tick = self.tick();
+        state.events = log.iter().cloned().collect();
+        state.next_seq = log.next_seq();
+        state.users = users;
+        state
+    }
+
+    /// The world as a versioned binary snapshot.
+    pub fn snapshot(&mut self) -> Vec<u8> {
+        snapshot::encode(&self.state())
+    }
+}
+
+/// Adds the missing reverse of every relationship (a default bond with the same familiarity), so
+/// every bond has a counterpart for the target's feelings. Output sorted by (source, target).
+pub fn with_reverses(mut rels: Vec<(u32, u32, Bond)>) -> Vec<(u32, u32, Bond)> {
+    rels.sort_by_key(|r| (r.0, r.1));
+    let missing: Vec<(u32, u32, Bond)> = rels
+        .iter()
+        .filter(|r| rels.binary_search_by_key(&(r.1, r.0), |x| (x.0, x.1)).is_err())
+        .map(|r| (r.1, r.0, Bond { familiarity: r.2.familiarity, ..Default::default() }))
+        .collect();
+    rels.extend(missing);
+    rels.sort_by_key(|r| (r.0, r.1));
+    rels
+}
+
+/// Convenience for tests and tools: the mood of every character by stable id.
+pub fn moods_by_id(sim: &mut Sim) -> Vec<Pad> {
+    sim.state().characters.iter().map(|c| c.mood).collect()
+}

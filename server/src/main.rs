@@ -1,0 +1,121 @@
+//! `aion`: the command line of the Aion engine.
+//!
+//! - `aion run SCENARIO` / `aion run --from-snapshot FILE`: run headless, write events, metrics,
+//!   snapshots and a summary; the last stdout line is `world hash: <16 hex digits>`.
+//! - `aion check SCENARIO...`: validate scenarios, reporting every problem with file, line and key.
+//! - `aion bench`: time generated worlds and print a scaling table.
+//!
+//! Logs go to stderr, filtered by `RUST_LOG` (default `warn`). Errors exit with code 1 and a message on
+//! stderr; usage errors exit with code 2.
+
+mod bench;
+mod check;
+mod output;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Command line of the Aion engine.
+#[derive(Parser, Debug)]
+#[command(
+    name = "aion",
+    version,
+    about = "Run, check and benchmark Aion worlds",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario (or continue a snapshot) and write events, metrics, snapshots and a summary.
+    Run(run::RunArgs),
+    /// Validate scenarios without running them.
+    Check(check::CheckArgs),
+    /// Time generated worlds and print a scaling table.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match &cli.command {
+        Command::Run(args) => run::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Check(args) => Ok(check::check(args)),
+        Command::Bench(args) => bench::bench(args).map(|()| ExitCode::SUCCESS),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::FAILURE
+    })
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (e.g. `RUST_LOG=aion_engine=debug`), `warn` by default.
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_needs_exactly_one_input() {
+        assert!(Cli::try_parse_from(["aion", "run"]).is_err());
+        assert!(
+            Cli::try_parse_from(["aion", "run", "a.toml", "--from-snapshot", "b.snapshot"])
+                .is_err()
+        );
+        assert!(
+            Cli::try_parse_from([
+                "aion",
+                "run",
+                "--from-snapshot",
+                "b.snapshot",
+                "--seed",
+                "3"
+            ])
+            .is_err()
+        );
+        let ok = Cli::try_parse_from(["aion", "run", "a.toml", "--ticks", "0", "--threads", "2"])
+            .unwrap();
+        let Command::Run(args) = ok.command else {
+            panic!("parsed as run")
+        };
+        assert_eq!((args.ticks, args.threads), (0, Some(2)));
+        assert!(Cli::try_parse_from(["aion", "run", "a.toml", "--threads", "0"]).is_err());
+    }
+
+    #[test]
+    fn bench_sizes_are_a_comma_separated_list() {
+        let cli = Cli::try_parse_from([
+            "aion",
+            "bench",
+            "--characters",
+            "1000,20000",
+            "--workload",
+            "peer",
+        ])
+        .unwrap();
+        let Command::Bench(args) = cli.command else {
+            panic!("parsed as bench")
+        };
+        assert_eq!(args.characters, vec![1000, 20000]);
+        assert_eq!(args.workload, bench::Workload::Peer);
+    }
+}

@@ -1,0 +1,265 @@
+//! `aion run`: run a scenario (or continue a snapshot) headless and write what happened.
+//!
+//! Output directory: `events.jsonl` (every event, drained from the log after every tick),
+//! `metrics.csv` (one row per tick), `final.snapshot`, `summary.json`, and with `--snapshot-every K`
+//! `snapshots/tick-<T>.snapshot`. Snapshots and the summary are written crash-safely (temporary file,
+//! then rename). The last stdout line is `world hash: <16 hex digits>`.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use aion_engine::Sim;
+use aion_engine::scenario;
+use anyhow::{Context, Result};
+use clap::{ArgGroup, Args};
+use serde::Serialize;
+
+use crate::output::{self, EventWriter, METRICS_HEADER};
+
+/// Most worker threads a run or bench may ask for (a typo like `--threads 10000` would otherwise try
+/// to start ten thousand OS threads).
+pub const THREADS_MAX: usize = 1024;
+/// Write buffer of `events.jsonl` and `metrics.csv`.
+const WRITE_BUFFER_BYTES: usize = 1 << 20;
+
+/// Arguments of `aion run`.
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("input").required(true).args(["scenario", "from_snapshot"])))]
+pub struct RunArgs {
+    /// Scenario file (TOML, `format = "aion.scenario/1"`).
+    pub scenario: Option<PathBuf>,
+    /// Continue the world saved in this snapshot instead of starting a scenario.
+    #[arg(long, value_name = "FILE")]
+    pub from_snapshot: Option<PathBuf>,
+    /// Ticks to run (more ticks, when continuing a snapshot).
+    #[arg(long, default_value_t = 1000)]
+    pub ticks: u64,
+    /// Seed overriding the scenario's (a snapshot keeps its own).
+    #[arg(long, conflicts_with = "from_snapshot")]
+    pub seed: Option<u64>,
+    /// Worker threads [default: available cores]; results are identical for any count.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=THREADS_MAX as i64))]
+    pub threads: Option<u16>,
+    /// Output directory [default: out/<scenario file stem>, or out/<world>-from-tick-<T> for a snapshot].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also save `snapshots/tick-<T>.snapshot` whenever the tick is a multiple of K.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    pub snapshot_every: Option<u64>,
+}
+
+/// `summary.json`.
+#[derive(Serialize, Debug)]
+struct Summary<'a> {
+    scenario: Option<&'a Path>,
+    snapshot: Option<&'a Path>,
+    world: &'a str,
+    seed: u64,
+    threads: usize,
+    ticks: u64,
+    start_tick: u64,
+    end_tick: u64,
+    characters: usize,
+    relationships: usize,
+    events: u64,
+    events_by_kind: &'a std::collections::BTreeMap<String, u64>,
+    world_hash: String,
+    elapsed_s: f64,
+    ticks_per_s: f64,
+    step_s: f64,
+}
+
+/// Runs `aion run`.
+pub fn run(args: &RunArgs) -> Result<()> {
+    let threads = args.threads.map_or_else(available_threads, usize::from);
+    let (mut sim, default_out) = build(args, threads)?;
+    let out = args.out.clone().unwrap_or(default_out);
+    let snapshots = out.join("snapshots");
+    let dir = if args.snapshot_every.is_some() {
+        &snapshots
+    } else {
+        &out
+    };
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    let create = |name: &str| -> Result<BufWriter<File>> {
+        let path = out.join(name);
+        let f = File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(BufWriter::with_capacity(WRITE_BUFFER_BYTES, f))
+    };
+    let (mut events, mut metrics) = (create("events.jsonl")?, create("metrics.csv")?);
+    writeln!(metrics, "{METRICS_HEADER}")?;
+
+    let info = sim.info().clone();
+    let (n_characters, n_relationships) =
+        (sim.graph().n_characters(), sim.graph().n_relationships());
+    println!(
+        "{}: {n_characters} characters, {n_relationships} relationships, seed {}, {threads} thread(s)",
+        info.name, info.seed
+    );
+    let names = sim.names();
+    let mut writer = EventWriter::new(&names);
+    // A fresh world's log starts with its `world_started` event; a snapshot's log holds events the
+    // earlier run already wrote, so only what follows is new.
+    let mut next_seq = if args.from_snapshot.is_some() {
+        sim.events().next_seq()
+    } else {
+        0
+    };
+    let start_tick = sim.tick();
+    let bar = output::progress_bar(args.ticks, "ticks");
+    let started = Instant::now();
+    let mut stepping = Duration::ZERO;
+    let written = |path: &Path| format!("cannot write {}", path.display());
+    drain(&sim, &mut writer, &mut events, &mut next_seq)
+        .with_context(|| written(&out.join("events.jsonl")))?;
+    for _ in 0..args.ticks {
+        let t = Instant::now();
+        sim.step();
+        stepping += t.elapsed();
+        writeln!(metrics, "{}", output::metrics_row(&sim.metrics()))
+            .with_context(|| written(&out.join("metrics.csv")))?;
+        drain(&sim, &mut writer, &mut events, &mut next_seq)
+            .with_context(|| written(&out.join("events.jsonl")))?;
+        if args.snapshot_every.is_some_and(|k| sim.tick() % k == 0) {
+            let name = format!("tick-{}.snapshot", sim.tick());
+            output::write_atomic(&snapshots, &name, &sim.snapshot())
+                .with_context(|| written(&snapshots.join(&name)))?;
+        }
+        bar.inc(1);
+    }
+    events
+        .flush()
+        .with_context(|| written(&out.join("events.jsonl")))?;
+    metrics
+        .flush()
+        .with_context(|| written(&out.join("metrics.csv")))?;
+    output::write_atomic(&out, "final.snapshot", &sim.snapshot())
+        .with_context(|| written(&out.join("final.snapshot")))?;
+    let elapsed = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+
+    let hash = output::hex(sim.world_hash());
+    let events_total: u64 = writer.counts.values().sum();
+    let summary = Summary {
+        scenario: args.scenario.as_deref(),
+        snapshot: args.from_snapshot.as_deref(),
+        world: &info.name,
+        seed: info.seed,
+        threads,
+        ticks: args.ticks,
+        start_tick,
+        end_tick: sim.tick(),
+        characters: n_characters,
+        relationships: n_relationships,
+        events: events_total,
+        events_by_kind: &writer.counts,
+        world_hash: hash.clone(),
+        elapsed_s: elapsed,
+        ticks_per_s: args.ticks as f64 / elapsed.max(1e-9),
+        step_s: stepping.as_secs_f64(),
+    };
+    let json = serde_json::to_vec_pretty(&summary).context("cannot encode the summary")?;
+    output::write_atomic(&out, "summary.json", &json)
+        .with_context(|| written(&out.join("summary.json")))?;
+    println!(
+        "ran {} ticks ({} -> {}) in {elapsed:.2} s ({:.0} ticks/s), {events_total} events",
+        args.ticks,
+        start_tick,
+        sim.tick(),
+        summary.ticks_per_s
+    );
+    println!("wrote {}", out.display());
+    println!("world hash: {hash}");
+    Ok(())
+}
+
+/// The simulation and the default output directory.
+fn build(args: &RunArgs, threads: usize) -> Result<(Sim, PathBuf)> {
+    if let Some(path) = &args.from_snapshot {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read snapshot {}", path.display()))?;
+        let sim = Sim::from_snapshot(&bytes, threads)
+            .with_context(|| format!("cannot load snapshot {}", path.display()))?;
+        let out = PathBuf::from("out").join(format!(
+            "{}-from-tick-{}",
+            slug(&sim.info().name),
+            sim.tick()
+        ));
+        return Ok((sim, out));
+    }
+    let path = args
+        .scenario
+        .as_ref()
+        .context("a scenario or --from-snapshot is required")?;
+    let s = scenario::load(path)?;
+    let sim = Sim::from_scenario(&s, args.seed, threads)
+        .with_context(|| format!("cannot build the world of {}", path.display()))?;
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
+    Ok((sim, PathBuf::from("out").join(stem)))
+}
+
+/// Writes every event logged since `next_seq` and advances it. Warns if the bounded log already
+/// dropped some (only possible if one tick logs more than `EVENT_LOG_MAX` events).
+fn drain(
+    sim: &Sim,
+    writer: &mut EventWriter,
+    out: &mut impl Write,
+    next_seq: &mut u64,
+) -> std::io::Result<()> {
+    let log = sim.events();
+    if let Some(first) = log.since(*next_seq).next()
+        && first.seq > *next_seq
+    {
+        tracing::warn!(
+            lost = first.seq - *next_seq,
+            "the event log dropped events before they were written"
+        );
+    }
+    for ev in log.since(*next_seq) {
+        writer.write(out, ev)?;
+    }
+    *next_seq = log.next_seq();
+    Ok(())
+}
+
+/// Threads to use when not told: the machine's available parallelism.
+pub fn available_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(THREADS_MAX)
+}
+
+/// A world name as a directory name: lower-case ASCII letters and digits, other runs as `-`.
+fn slug(name: &str) -> String {
+    let mut s = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        } else if !s.ends_with('-') && !s.is_empty() {
+            s.push('-');
+        }
+    }
+    let s = s.trim_end_matches('-');
+    if s.is_empty() {
+        "world".to_owned()
+    } else {
+        s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_safe_directory_names() {
+        assert_eq!(slug("Harbor Town"), "harbor-town");
+        assert_eq!(slug("  The Great Caravan! "), "the-great-caravan");
+        assert_eq!(slug("../.."), "world");
+    }
+}

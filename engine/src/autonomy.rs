@@ -19,6 +19,9 @@ use crate::params::Params;
 use crate::personality::Personality;
 use crate::rng::{self, Purpose};
 use crate::world::{TickClock, WorldInfo};
+use crate::scenario::Genre;
+use crate::social::Publicity;
+use crate::trust::EdgeHistory;
 
 /// What a character can do in a tick.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -33,40 +36,110 @@ pub enum Action {
     Compliment,
     /// An insult: hurts the target, lowers its affinity and trust toward the insulter.
     Insult,
-    /// Sharing something personal: builds trust if the listener trusts back.
+    /// Sharing something personal: builds trust, and the listener now knows a secret.
     Confide,
     /// Keeping away from a disliked or feared character (solo).
     Avoid,
     /// Recovering energy (solo).
     #[default]
     Rest,
+    /// Passing on an opinion of a third party (the intent's subject).
+    Gossip,
+    /// Apologising to someone one has harmed: repairs trust slowly.
+    Apologize,
+    /// Revealing a confided secret or turning on an ally: a betrayal.
+    Betray,
+    /// Proposing an alliance to a close friend.
+    Ally,
+    /// Helping a friend make peace with their enemy (the intent's subject).
+    Mediate,
+    /// An open threat: fear in the target, escalation of a feud.
+    Threaten,
+    /// Consoling a distressed friend: soothes and supports healing.
+    Comfort,
+    /// Playful romantic interest.
+    Flirt,
+    /// Declaring love.
+    Confess,
 }
+
+/// Number of actions.
+pub const N_ACTIONS: usize = 16;
 
 impl Action {
     /// Every action, in index order.
-    pub const ALL: [Action; 7] =
-        [Self::Chat, Self::Help, Self::Compliment, Self::Insult, Self::Confide, Self::Avoid, Self::Rest];
+    pub const ALL: [Action; N_ACTIONS] = [
+        Self::Chat,
+        Self::Help,
+        Self::Compliment,
+        Self::Insult,
+        Self::Confide,
+        Self::Avoid,
+        Self::Rest,
+        Self::Gossip,
+        Self::Apologize,
+        Self::Betray,
+        Self::Ally,
+        Self::Mediate,
+        Self::Threaten,
+        Self::Comfort,
+        Self::Flirt,
+        Self::Confess,
+    ];
 
     /// Whether the action engages the target (needs its capacity) rather than being done alone.
     pub const fn is_interaction(self) -> bool {
         !matches!(self, Self::Avoid | Self::Rest)
+    }
+
+    /// Whether the action harms its target (escalates feuds, can be a betrayal).
+    pub const fn is_hostile(self) -> bool {
+        matches!(self, Self::Insult | Self::Threaten | Self::Betray)
+    }
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Chat => "chat",
+            Self::Help => "help",
+            Self::Compliment => "compliment",
+            Self::Insult => "insult",
+            Self::Confide => "confide",
+            Self::Avoid => "avoid",
+            Self::Rest => "rest",
+            Self::Gossip => "gossip",
+            Self::Apologize => "apologize",
+            Self::Betray => "betray",
+            Self::Ally => "ally",
+            Self::Mediate => "mediate",
+            Self::Threaten => "threaten",
+            Self::Comfort => "comfort",
+            Self::Flirt => "flirt",
+            Self::Confess => "confess",
+        }
     }
 }
 
 /// What a character decided to do this tick.
 ///
 /// Written by `choose_actions` (Decide); read by `resolve_interactions` (Resolve).
-#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Component, Clone, Copy, Debug, PartialEq)]
 pub struct Intent {
     /// The chosen action.
     pub action: Action,
     /// Slot of the target, or [`NONE`] for solo actions without one.
     pub target: u32,
+    /// Edge index of `self -> target` in the graph index, or [`NONE`]; valid for this tick only.
+    pub edge: u32,
+    /// Slot of a third party (gossip subject, mediation's other side), or [`NONE`].
+    pub subject: u32,
+    /// The opinion passed on by gossip, in [-1, 1].
+    pub value: f32,
 }
 
 impl Default for Intent {
     fn default() -> Self {
-        Self { action: Action::Rest, target: NONE }
+        Self { action: Action::Rest, target: NONE, edge: NONE, subject: NONE, value: 0.0 }
     }
 }
 
@@ -95,51 +168,118 @@ pub fn hostility(b: &Bond) -> f32 {
     ((-b.affinity).max(0.0) + 0.5 * (-b.trust).max(0.0)).min(1.5)
 }
 
-/// Scores every action for a character whose warm candidate has bond `warm` and whose most hostile
-/// candidate has bond `cold` (`None` when it has no relationships). Pure; unit-tested.
-pub fn score_actions(me: &SelfView, warm: Option<&Bond>, cold: Option<&Bond>) -> [f32; 7] {
+/// Romantic pull toward a partner in [0, 1]: who a character flirts with or confesses to.
+pub fn allure(b: &Bond) -> f32 {
+    (b.attraction.max(0.0) * (0.5 + 0.5 * b.affinity.max(0.0))).min(1.0)
+}
+
+/// The partners a character considers this tick and what it knows of them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Candidates {
+    /// Bond toward the friend drawn for friendly actions.
+    pub warm: Option<Bond>,
+    /// That friend's history (alliance, secrets).
+    pub warm_hist: EdgeHistory,
+    /// How distressed that friend looked last tick, in [0, 1].
+    pub warm_distress: f32,
+    /// Whether that friend has an enemy this character also knows (mediation possible).
+    pub warm_feud: bool,
+    /// Bond toward the most hostile partner.
+    pub cold: Option<Bond>,
+    /// Whether this character knows a secret of that partner.
+    pub cold_secret: bool,
+    /// Bond toward the most alluring partner.
+    pub allure: Option<Bond>,
+    /// Largest guilt toward a partner.
+    pub guilt: f32,
+    /// Strength of the opinion this character could gossip, in [0, 1].
+    pub gossip: f32,
+}
+
+/// Scores every action for a character given its candidates. Pure; unit-tested.
+pub fn score_actions(me: &SelfView, c: &Candidates) -> [f32; N_ACTIONS] {
+    use Action as A;
     let p = &me.pers;
     let lonely = 0.2 + 0.8 * (1.0 - me.needs.social);
     let tired = 1.0 - me.energy;
-    let mut s = [0.0f32; 7];
-    if let Some(w) = warm {
+    let kind = 0.5 + 0.5 * p.agreeableness;
+    let mut s = [0.0f32; N_ACTIONS];
+    if let Some(w) = &c.warm {
         let closeness = 0.3 + 0.7 * warmth(w).min(1.0);
-        s[Action::Chat as usize] = lonely * (0.6 + 0.4 * p.extraversion) * me.energy * closeness;
-        s[Action::Help as usize] = (0.55 + 0.45 * p.agreeableness)
-            * (0.5 + 0.3 * p.conscientiousness)
-            * me.energy
-            * (0.2 + 0.8 * w.affinity.max(0.0));
-        s[Action::Compliment as usize] =
-            (0.5 + 0.5 * p.agreeableness) * (0.5 + 0.5 * me.mood.p) * closeness * (0.4 + 0.6 * me.energy);
-        s[Action::Confide as usize] = (0.2 + 0.8 * w.trust.max(0.0))
-            * (0.4 + 0.3 * p.neuroticism + 0.3 * me.negative_load.min(1.0))
-            * w.familiarity;
+        s[A::Chat as usize] = lonely * (0.6 + 0.4 * p.extraversion) * me.energy * closeness;
+        s[A::Help as usize] =
+            (0.55 + 0.45 * p.agreeableness) * (0.5 + 0.3 * p.conscientiousness) * me.energy * (0.2 + 0.8 * w.affinity.max(0.0));
+        s[A::Compliment as usize] = kind * (0.5 + 0.5 * me.mood.p) * closeness * (0.4 + 0.6 * me.energy);
+        s[A::Confide as usize] =
+            (0.2 + 0.8 * w.trust.max(0.0)) * (0.4 + 0.3 * p.neuroticism + 0.3 * me.negative_load.min(1.0)) * w.familiarity;
+        s[A::Gossip as usize] = c.gossip * lonely * (0.5 + 0.3 * p.extraversion - 0.2 * p.conscientiousness) * closeness;
+        s[A::Comfort as usize] = c.warm_distress * kind * (0.3 + 0.7 * w.affinity.max(0.0)) * me.energy.max(0.2);
+        if w.affinity > 0.5 && w.trust > 0.4 && !c.warm_hist.allied {
+            s[A::Ally as usize] = 0.5 * (0.5 + 0.5 * (1.0 - me.needs.safety) + 0.5 * (1.0 - me.needs.status)) * w.trust;
+        }
+        if c.warm_feud {
+            s[A::Mediate as usize] = 0.6 * kind * (0.5 + 0.5 * p.conscientiousness) * w.affinity.max(0.0);
+        }
     }
-    if let Some(c) = cold {
-        let h = hostility(c);
+    if let Some(cold) = &c.cold {
+        let h = hostility(cold);
         let anger = (0.5 - 0.5 * me.mood.p + 0.3 * me.mood.a + 0.2 * me.mood.d).clamp(0.0, 1.0);
-        s[Action::Insult as usize] = h * (0.5 - 0.5 * p.agreeableness) * (0.3 + 0.7 * anger) * me.energy.max(0.3);
-        s[Action::Avoid as usize] = h * (0.4 + 0.6 * (1.0 - me.needs.safety)) * (0.5 + 0.5 * p.neuroticism);
+        let nasty = 0.5 - 0.5 * p.agreeableness;
+        s[A::Insult as usize] = h * nasty * (0.3 + 0.7 * anger) * me.energy.max(0.3);
+        s[A::Avoid as usize] = h * (0.4 + 0.6 * (1.0 - me.needs.safety)) * (0.5 + 0.5 * p.neuroticism);
+        s[A::Threaten as usize] = h * nasty * (0.5 + 0.5 * me.mood.d).max(0.0) * anger * 0.8;
+        if c.cold_secret {
+            s[A::Betray as usize] = h * nasty * (0.6 - 0.4 * p.conscientiousness) * anger;
+        }
     }
-    s[Action::Rest as usize] = 0.05 + tired * (0.3 + 0.7 * (1.0 - me.needs.rest)) * (1.0 - 0.3 * p.extraversion);
+    if let Some(a) = &c.allure {
+        let courage = 0.5 + 0.3 * p.extraversion - 0.2 * p.neuroticism;
+        s[A::Flirt as usize] = allure(a) * (0.5 + 0.3 * p.extraversion + 0.2 * p.openness) * (0.6 + 0.4 * me.mood.p) * me.energy;
+        if a.attraction > 0.6 && a.affinity > 0.5 {
+            s[A::Confess as usize] = allure(a) * courage * 0.9;
+        }
+    }
+    s[A::Apologize as usize] = c.guilt * kind * (0.5 + 0.5 * p.conscientiousness);
+    s[A::Rest as usize] = 0.05 + tired * (0.3 + 0.7 * (1.0 - me.needs.rest)) * (1.0 - 0.3 * p.extraversion);
     s.map(|x| x.max(0.0))
 }
 
+/// Genre weighting of actions (drama favours conflict and reconciliation, romance courtship,
+/// mystery secrets and rumours, adventure loyalty and help).
+pub fn genre_weights(genre: Genre) -> [f32; N_ACTIONS] {
+    use Action as A;
+    let mut w = [1.0f32; N_ACTIONS];
+    let boost: &[(Action, f32)] = match genre {
+        Genre::Drama => &[(A::Insult, 1.2), (A::Apologize, 1.3), (A::Mediate, 1.3), (A::Betray, 1.2)],
+        Genre::Romance => &[(A::Flirt, 1.6), (A::Confess, 1.5), (A::Compliment, 1.2), (A::Threaten, 0.7)],
+        Genre::Mystery => &[(A::Gossip, 1.5), (A::Confide, 1.3), (A::Betray, 1.4), (A::Chat, 0.9)],
+        Genre::Adventure => &[(A::Help, 1.3), (A::Ally, 1.5), (A::Threaten, 1.2), (A::Comfort, 1.2)],
+    };
+    for &(a, f) in boost {
+        w[a as usize] = f;
+    }
+    w
+}
+
+/// Largest `k` for [`pick`].
+pub const TOP_K_MAX: usize = 7;
+
 /// Picks among the `k` best scores by weighted random (weights = score squared); ties in rank go to
 /// the lower action index. Returns the action index.
-pub fn pick(scores: &[f32; 7], k: usize, r: f32) -> usize {
-    // Selection of the k best (k <= 7): cheaper than sorting seven items.
-    let k = k.clamp(1, 7);
-    let mut top = [0usize; 7];
-    let mut taken = [false; 7];
+pub fn pick(scores: &[f32; N_ACTIONS], k: usize, r: f32) -> usize {
+    // k passes of "best not yet taken" (k is small): ties keep the lower index first.
+    let k = k.clamp(1, TOP_K_MAX);
+    let mut top = [0usize; TOP_K_MAX];
+    let mut taken: u32 = 0;
     for slot in top.iter_mut().take(k) {
-        let mut best = usize::MAX;
-        for i in 0..7 {
-            if !taken[i] && (best == usize::MAX || scores[i] > scores[best]) {
-                best = i;
+        let mut best = 0usize;
+        let mut best_v = f32::NEG_INFINITY;
+        for (i, &v) in scores.iter().enumerate() {
+            if taken & (1 << i) == 0 && v > best_v {
+                (best, best_v) = (i, v);
             }
         }
-        taken[best] = true;
+        taken |= 1 << best;
         *slot = best;
     }
     let top = &top[..k];
@@ -157,39 +297,103 @@ pub fn pick(scores: &[f32; 7], k: usize, r: f32) -> usize {
     top[top.len() - 1]
 }
 
-/// Chooses one character's intent from its row of the graph. `draw` yields uniform [0, 1) numbers.
-pub fn decide(me: &SelfView, graph: &SocialGraph, slot: u32, top_k: usize, mut draw: impl FnMut() -> f32) -> Intent {
-    let row = graph.row(slot);
+/// What a character sees of the world beyond its own row: last tick's public per-slot facts.
+pub struct Outlook<'a> {
+    /// The relationship index.
+    pub graph: &'a SocialGraph,
+    /// Public facts by slot.
+    pub public: &'a Publicity,
+    /// Action weights of the world's genre.
+    pub genre: &'a [f32; N_ACTIONS],
+    /// Among how many best actions to pick.
+    pub top_k: usize,
+}
+
+/// Chooses one character's intent from its row of the graph and its hearsay beliefs (subject and
+/// confidence-weighted opinion). `draw` yields uniform [0, 1) numbers from the character's stream.
+pub fn decide(
+    me: &SelfView,
+    o: &Outlook,
+    slot: u32,
+    beliefs: impl Iterator<Item = (CharacterId, f32)>,
+    mut draw: impl FnMut() -> f32,
+) -> Intent {
+    let g = o.graph;
+    let row = g.row(slot);
     if row.is_empty() {
-        return Intent { action: Action::Rest, target: NONE };
+        return Intent::default();
     }
-    let bonds = &graph.bonds()[row.clone()];
-    let appeal = &graph.appeal[row.clone()];
-    let (mut total, mut cold, mut cold_h) = (0.0f32, 0usize, 0.0f32);
-    for (i, &[w, h]) in appeal.iter().enumerate() {
+    let (bonds, hist, appeal) = (&g.bonds()[row.clone()], &g.history()[row.clone()], &g.appeal[row.clone()]);
+    let (mut total, mut cold, mut cold_h, mut lure, mut lure_v, mut sorry, mut guilt, mut fav) =
+        (0.0f32, 0usize, 0.0f32, 0usize, 0.0f32, 0usize, 0.0f32, 0usize);
+    for (i, &[w, h, a, gu]) in appeal.iter().enumerate() {
         total += w;
         if h > cold_h {
             (cold, cold_h) = (i, h);
         }
+        if a > lure_v {
+            (lure, lure_v) = (i, a);
+        }
+        if gu > guilt {
+            (sorry, guilt) = (i, gu);
+        }
+        if bonds[i].affinity > bonds[fav].affinity {
+            fav = i;
+        }
     }
     let mut x = draw() * total;
     let mut warm = bonds.len() - 1;
-    for (i, &[w, _]) in appeal.iter().enumerate() {
+    for (i, &[w, ..]) in appeal.iter().enumerate() {
         x -= w;
         if x < 0.0 {
             warm = i;
             break;
         }
     }
-    let cold_bond = (cold_h > 0.0).then(|| &bonds[cold]);
-    let scores = score_actions(me, Some(&bonds[warm]), cold_bond);
-    let action = Action::ALL[pick(&scores, top_k, draw())];
-    let target = match action {
-        Action::Insult | Action::Avoid => graph.edges[row.start + cold].partner,
-        Action::Rest => NONE,
-        _ => graph.edges[row.start + warm].partner,
+    let warm_slot = g.edges[row.start + warm].partner;
+    let enemy = o.public.enemy.get(warm_slot as usize).copied().unwrap_or(NONE);
+    let warm_feud = enemy != NONE && enemy != slot && g.edge(slot, enemy).is_some();
+    // Gossip: the strongest opinion this character holds of someone other than the listener.
+    let mut subject = (NONE, 0.0f32);
+    let mut consider = |s: u32, opinion: f32| {
+        if s != warm_slot && s != slot && s != NONE && opinion.abs() > subject.1.abs() {
+            subject = (s, opinion);
+        }
     };
-    Intent { action, target }
+    if cold_h > 0.0 {
+        consider(g.edges[row.start + cold].partner, bonds[cold].affinity);
+    }
+    consider(g.edges[row.start + fav].partner, bonds[fav].affinity);
+    for (who, opinion) in beliefs {
+        consider(g.slot_of(who).unwrap_or(NONE), opinion);
+    }
+    let c = Candidates {
+        warm: Some(bonds[warm]),
+        warm_hist: hist[warm],
+        warm_distress: o.public.distress.get(warm_slot as usize).copied().unwrap_or(0.0),
+        warm_feud,
+        cold: (cold_h > 0.0).then_some(bonds[cold]),
+        cold_secret: hist[cold].knows_secret,
+        allure: (lure_v > 0.0).then_some(bonds[lure]),
+        guilt,
+        gossip: subject.1.abs().min(1.0),
+    };
+    let mut scores = score_actions(me, &c);
+    for (s, w) in scores.iter_mut().zip(o.genre) {
+        *s *= w;
+    }
+    let action = Action::ALL[pick(&scores, o.top_k, draw())];
+    let (i, subject, value) = match action {
+        Action::Rest => return Intent::default(),
+        Action::Insult | Action::Avoid | Action::Threaten | Action::Betray => (cold, NONE, 0.0),
+        Action::Flirt | Action::Confess => (lure, NONE, 0.0),
+        Action::Apologize => (sorry, NONE, 0.0),
+        Action::Gossip => (warm, subject.0, subject.1),
+        Action::Mediate => (warm, enemy, 0.0),
+        _ => (warm, NONE, 0.0),
+    };
+    let edge = row.start + i;
+    Intent { action, target: g.edges[edge].partner, edge: edge as u32, subject, value }
 }
 
 /// Query data autonomy reads (and the intent it writes) for each character.
@@ -205,8 +409,16 @@ type DecideData = (
 );
 
 /// Query data autonomy reads for each character.
-type DecideItem<'a> =
-    (&'a CharacterId, &'a Slot, &'a Personality, &'a Mood, &'a Needs, &'a SocialEnergy, &'a Emotions, Mut<'a, Intent>);
+type DecideItem<'a> = (
+    &'a CharacterId,
+    &'a Slot,
+    &'a Personality,
+    &'a Mood,
+    &'a Needs,
+    &'a SocialEnergy,
+    &'a Emotions,
+    Mut<'a, Intent>,
+);
 
 /// Decide stage: every character chooses an action and a target.
 pub fn choose_actions(
@@ -215,15 +427,17 @@ pub fn choose_actions(
     params: Res<Params>,
     par: Res<Parallelism>,
     graph: Res<SocialGraph>,
+    public: Res<Publicity>,
     mut q: Query<DecideData>,
 ) {
-    let (seed, tick, k) = (info.seed, clock.tick, params.autonomy_top_k as usize);
-    let g = &*graph;
+    let (seed, tick) = (info.seed, clock.tick);
+    let genre = genre_weights(info.genre);
+    let o = Outlook { graph: &graph, public: &public, genre: &genre, top_k: params.autonomy_top_k as usize };
     let f = |(id, slot, pers, mood, needs, energy, emo, mut intent): DecideItem| {
         let me =
             SelfView { pers: *pers, mood: mood.0, needs: *needs, energy: energy.0, negative_load: emo.negative_load() };
         let mut r = rng::stream(seed, tick, id.0 as u64, Purpose::Decide);
-        *intent = decide(&me, g, slot.0, k, || rng::unit_f32(&mut r));
+        *intent = decide(&me, &o, slot.0, std::iter::empty(), || rng::unit_f32(&mut r));
     };
     if par.parallel(q.iter().len()) {
         q.par_iter_mut().for_each(f);
@@ -244,10 +458,9 @@ mod tests {
     fn agreeable_characters_prefer_kindness_and_disagreeable_ones_insults() {
         let enemy = Bond { affinity: -0.8, trust: -0.5, ..Default::default() };
         let friend = Bond { affinity: 0.6, trust: 0.5, familiarity: 0.6, ..Default::default() };
-        let kind =
-            score_actions(&me(Personality { agreeableness: 0.9, ..Default::default() }), Some(&friend), Some(&enemy));
-        let nasty =
-            score_actions(&me(Personality { agreeableness: -0.9, ..Default::default() }), Some(&friend), Some(&enemy));
+        let c = Candidates { warm: Some(friend), cold: Some(enemy), ..Default::default() };
+        let kind = score_actions(&me(Personality { agreeableness: 0.9, ..Default::default() }), &c);
+        let nasty = score_actions(&me(Personality { agreeableness: -0.9, ..Default::default() }), &c);
         assert!(kind[Action::Help as usize] > nasty[Action::Help as usize]);
         assert!(nasty[Action::Insult as usize] > kind[Action::Insult as usize]);
     }
@@ -257,13 +470,25 @@ mod tests {
         let mut tired = me(Personality::default());
         tired.energy = 0.05;
         tired.needs.rest = 0.1;
-        let s = score_actions(&tired, Some(&Bond::default()), None);
+        let s = score_actions(&tired, &Candidates { warm: Some(Bond::default()), ..Default::default() });
         assert_eq!(pick(&s, 1, 0.5), Action::Rest as usize);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn pick_chooses_exactly_among_the_k_best(scores in proptest::array::uniform16(0.0f32..1.0), k in 1usize..=7) {
+            let mut order: Vec<usize> = (0..N_ACTIONS).collect();
+            order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+            let best: std::collections::BTreeSet<usize> = order[..k].iter().copied().collect();
+            let seen: std::collections::BTreeSet<usize> = (0..2000).map(|i| pick(&scores, k, i as f32 / 2000.0)).collect();
+            proptest::prop_assert!(seen.is_subset(&best), "{seen:?} not within {best:?}");
+        }
     }
 
     #[test]
     fn pick_only_chooses_among_the_top_k() {
-        let s = [0.9, 0.1, 0.8, 0.0, 0.0, 0.0, 0.05];
+        let mut s = [0.0; N_ACTIONS];
+        s[..7].copy_from_slice(&[0.9, 0.1, 0.8, 0.0, 0.0, 0.0, 0.05]);
         for i in 0..100 {
             let a = pick(&s, 2, i as f32 / 100.0);
             assert!(a == 0 || a == 2);

@@ -89,8 +89,61 @@ fn template(action: Action, i: u8) -> &'static str {
             "Between us, {b}: I don't know what I'm doing.",
             "I trust you, {b}. There's something you should know.",
         ],
-        Action::Avoid => ["...", "...", "...", "..."],
-        Action::Rest => ["...", "...", "...", "..."],
+        Action::Gossip => [
+            "Have you heard what people say about {c}, {b}?",
+            "Between you and me, {b}, {c} is not what they seem.",
+            "{b}, you should know something about {c}.",
+            "Don't repeat this, {b}, but {c}...",
+        ],
+        Action::Apologize => [
+            "I was wrong, {b}. I'm sorry.",
+            "{b}, I owe you an apology.",
+            "I've thought about what I did, {b}. Forgive me?",
+            "I can't undo it, {b}, but I want to make it right.",
+        ],
+        Action::Betray => [
+            "Everyone should know what {b} told me in confidence.",
+            "I'm done covering for you, {b}.",
+            "You trusted the wrong person, {b}.",
+            "It's every one for themselves now, {b}.",
+        ],
+        Action::Ally => [
+            "Stand with me, {b}, and I'll stand with you.",
+            "We're stronger together, {b}.",
+            "Whatever comes, {b}, you can count on me.",
+            "Let's make it official, {b}: allies.",
+        ],
+        Action::Mediate => [
+            "{b}, {c} isn't your enemy. Talk to them.",
+            "This feud with {c} hurts everyone, {b}.",
+            "Let me help you and {c} settle this, {b}.",
+            "{b}, meet {c} halfway. For my sake.",
+        ],
+        Action::Threaten => [
+            "Cross me again, {b}, and you'll regret it.",
+            "Watch yourself, {b}.",
+            "I know where you sleep, {b}.",
+            "Last warning, {b}.",
+        ],
+        Action::Comfort => [
+            "It's going to be all right, {b}.",
+            "I'm here, {b}. Take your time.",
+            "You're not alone in this, {b}.",
+            "Come, {b}, sit. Tell me everything.",
+        ],
+        Action::Flirt => [
+            "Has anyone told you your eyes are trouble, {b}?",
+            "Walk with me tonight, {b}?",
+            "I keep finding reasons to be near you, {b}.",
+            "You're distracting, {b}. I like it.",
+        ],
+        Action::Confess => [
+            "{b}, I love you. I have for a long time.",
+            "I can't pretend anymore, {b}. It's you.",
+            "Whatever you say next, {b}: I love you.",
+            "{b}... I think I'm in love with you.",
+        ],
+        Action::Avoid | Action::Rest => ["...", "...", "...", "..."],
     };
     list[(i % TEMPLATES_PER_ACTION) as usize]
 }
@@ -107,7 +160,12 @@ fn reaction(valence: f32) -> &'static str {
 
 /// Renders a line: `Alice (brightly): "Let me carry that for you, Bob." Bob smiles.`
 pub fn render(line: Line, action: Action, speaker: &str, listener: &str, valence: f32) -> String {
-    let said = template(action, line.template).replace("{b}", listener);
+    render_about(line, action, speaker, listener, "them", valence)
+}
+
+/// Renders a line that mentions a third party (gossip subject, mediation's other side) as `{c}`.
+pub fn render_about(line: Line, action: Action, speaker: &str, listener: &str, third: &str, valence: f32) -> String {
+    let said = template(action, line.template).replace("{b}", listener).replace("{c}", third);
     let react = reaction(valence).replace("{b}", listener);
     format!("{speaker} ({}): \"{said}\" {react}", line.tone.manner())
 }

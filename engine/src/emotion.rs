@@ -123,6 +123,26 @@ const NEGATIVE: [bool; N_EMOTIONS] = {
     out
 };
 
+/// The PAD table split by axis, for branch-free loops.
+const PAD_P: [f32; N_EMOTIONS] = pad_axis(0);
+const PAD_A: [f32; N_EMOTIONS] = pad_axis(1);
+const PAD_D: [f32; N_EMOTIONS] = pad_axis(2);
+
+const fn pad_axis(axis: usize) -> [f32; N_EMOTIONS] {
+    let mut out = [0.0; N_EMOTIONS];
+    let mut i = 0;
+    while i < N_EMOTIONS {
+        let pad = EmotionKind::ALL[i].pad();
+        out[i] = match axis {
+            0 => pad.p,
+            1 => pad.a,
+            _ => pad.d,
+        };
+        i += 1;
+    }
+    out
+}
+
 /// Intensities below this are dropped to zero (MECHANICS.md).
 pub const INTENSITY_FLOOR: f32 = 0.01;
 
@@ -153,31 +173,27 @@ impl Emotions {
     pub fn decay(&mut self, neuroticism: f32, lambda: f32) {
         let keep_pos = (-lambda).exp();
         let keep_neg = (-lambda * (1.0 - 0.5 * neuroticism.max(0.0))).exp();
-        for (i, kind) in EmotionKind::ALL.iter().enumerate() {
-            let v = &mut self.intensity[i];
-            *v *= if kind.is_negative() { keep_neg } else { keep_pos };
-            if *v < INTENSITY_FLOOR {
-                *v = 0.0;
-            }
+        for (v, &neg) in self.intensity.iter_mut().zip(&NEGATIVE) {
+            let kept = *v * if neg { keep_neg } else { keep_pos };
+            *v = if kept < INTENSITY_FLOOR { 0.0 } else { kept };
         }
     }
 
     /// Intensity-weighted centre of the active emotions in PAD space and their mean intensity
     /// over the active ones (ALMA's "emotion centre"); `(origin, 0)` when none is active.
     pub fn centre(&self) -> (Pad, f32) {
-        let (mut c, mut sum, mut n) = (Pad::default(), 0.0f32, 0u32);
-        for (i, kind) in EmotionKind::ALL.iter().enumerate() {
-            let v = self.intensity[i];
-            if v > 0.0 {
-                c = c.add_scaled(kind.pad(), v);
-                sum += v;
-                n += 1;
-            }
+        let (mut p, mut a, mut d, mut sum, mut n) = (0.0f32, 0.0f32, 0.0f32, 0.0f32, 0.0f32);
+        for (i, &v) in self.intensity.iter().enumerate() {
+            p += v * PAD_P[i];
+            a += v * PAD_A[i];
+            d += v * PAD_D[i];
+            sum += v;
+            n += if v > 0.0 { 1.0 } else { 0.0 };
         }
-        if n == 0 {
+        if n == 0.0 {
             return (Pad::default(), 0.0);
         }
-        (Pad::new(c.p / sum, c.a / sum, c.d / sum), sum / n as f32)
+        (Pad::new(p / sum, a / sum, d / sum), sum / n)
     }
 
     /// The strongest active emotion, if any (ties go to the lower index).

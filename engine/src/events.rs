@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::autonomy::Action;
 use crate::bonds::Standing;
 use crate::dialogue::Line;
+use crate::groups::{ConflictLevel, Resolution};
 use crate::ids::CharacterId;
+use crate::trust::BetrayalKind;
 
 /// Events kept in memory. A reader that falls further behind than this loses the oldest events;
 /// the CLI drains every tick, so only slow observers (the server, later) can hit it.
@@ -35,6 +37,16 @@ pub struct Event {
 pub enum DeclineReason {
     /// The target had no capacity left this tick.
     TargetBusy,
+}
+
+/// One side of a conflict: a character or an alliance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    /// A character.
+    Character(CharacterId),
+    /// An alliance, by its stable group id.
+    Group(u64),
 }
 
 /// What happened.
@@ -97,6 +109,121 @@ pub enum EventKind {
         to: Standing,
         /// `seq` of the event that caused it.
         cause: u64,
+    },
+    /// Someone betrayed a character who trusted them, was their ally, or confided in them.
+    TrustBroken {
+        /// Who was betrayed.
+        victim: CharacterId,
+        /// Who betrayed.
+        betrayer: CharacterId,
+        /// What made it a betrayal.
+        kind: BetrayalKind,
+        /// Trust before and after.
+        trust_before: f32,
+        /// Trust after.
+        trust_after: f32,
+        /// `seq` of the act.
+        cause: u64,
+    },
+    /// A betrayed character forgave (its grudge fell away after amends).
+    TrustRepaired {
+        /// Who forgave.
+        victim: CharacterId,
+        /// Who was forgiven.
+        betrayer: CharacterId,
+        /// Trust after the repair.
+        trust: f32,
+        /// `seq` of the apology.
+        cause: u64,
+    },
+    /// An opinion of a third party was passed on.
+    RumorSpread {
+        /// Who told.
+        teller: CharacterId,
+        /// Who heard.
+        hearer: CharacterId,
+        /// About whom.
+        subject: CharacterId,
+        /// The opinion as told, in [-1, 1].
+        opinion: f32,
+        /// Whether it was distorted in the telling.
+        distorted: bool,
+        /// `seq` of the gossip interaction.
+        cause: u64,
+    },
+    /// An alliance formed (or re-formed) from mutual positive bonds.
+    AllianceFormed {
+        /// Stable group id.
+        group: u64,
+        /// Members (stable ids, sorted).
+        members: Vec<CharacterId>,
+        /// Leader (highest status).
+        leader: CharacterId,
+    },
+    /// An alliance's membership changed.
+    AllianceChanged {
+        /// Stable group id.
+        group: u64,
+        /// Who joined.
+        joined: Vec<CharacterId>,
+        /// Who left.
+        left: Vec<CharacterId>,
+    },
+    /// An alliance fell apart.
+    AllianceDissolved {
+        /// Stable group id.
+        group: u64,
+        /// Last members.
+        members: Vec<CharacterId>,
+        /// Why: `"cohesion"` (internal bonds too weak) or `"membership"` (no longer a community).
+        reason: String,
+    },
+    /// A conflict rose a step on the escalation ladder.
+    ConflictEscalated {
+        /// One side.
+        a: Party,
+        /// The other side.
+        b: Party,
+        /// New level.
+        level: ConflictLevel,
+        /// `seq` of the act that escalated it (0 for group conflicts found by analysis).
+        cause: u64,
+    },
+    /// A conflict ended.
+    ConflictResolved {
+        /// One side.
+        a: Party,
+        /// The other side.
+        b: Party,
+        /// How.
+        how: Resolution,
+        /// `seq` of the act that resolved it (0 when time healed it).
+        cause: u64,
+    },
+    /// A character's standing moved markedly in the respect ranking.
+    StatusChanged {
+        /// Who.
+        character: CharacterId,
+        /// Status before, in [-1, 1].
+        from: f32,
+        /// Status after.
+        to: f32,
+    },
+    /// A very intense negative event left a trauma.
+    TraumaFormed {
+        /// Who.
+        character: CharacterId,
+        /// Who caused it, if someone did.
+        by: Option<CharacterId>,
+        /// Intensity of the event.
+        intensity: f32,
+        /// `seq` of the event (0 when unknown).
+        cause: u64,
+    },
+    /// A trauma healed.
+    TraumaHealed {
+        /// Who.
+        character: CharacterId,
     },
 }
 

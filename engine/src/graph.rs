@@ -15,6 +15,7 @@ use bevy_ecs::prelude::*;
 
 use crate::bonds::Bond;
 use crate::ids::CharacterId;
+use crate::trust::EdgeHistory;
 
 /// Marker for "no such slot / no such edge".
 pub const NONE: u32 = u32::MAX;
@@ -40,6 +41,8 @@ pub struct EdgeInput {
     pub entity: Entity,
     /// Its bond.
     pub bond: Bond,
+    /// Its history.
+    pub history: EdgeHistory,
 }
 
 /// CSR index of the relationship graph, rows by source slot, each row sorted by partner slot.
@@ -52,6 +55,8 @@ pub struct SocialGraph {
     /// Live bond values per edge: written only through [`SocialGraph::set_bond`], which keeps the
     /// digests, sums and the dirty list in step; flushed to `Bond` components by `Sim::sync_bonds`.
     bonds: Vec<Bond>,
+    /// Live history per edge (betrayals, grudges, secrets, alliances), written with the bond.
+    history: Vec<EdgeHistory>,
     /// Edges written since the last flush to the `Bond` components, and a mark per edge.
     dirty: Vec<u32>,
     dirty_mark: Vec<bool>,
@@ -64,9 +69,9 @@ pub struct SocialGraph {
     sum_trust: i64,
     /// The relationship entity of each edge.
     pub relationship: Vec<Entity>,
-    /// Per edge: `(warmth, hostility)` of the source toward the target, cached from the bond for
-    /// autonomy's partner choice (see [`crate::autonomy::warmth`]).
-    pub appeal: Vec<[f32; 2]>,
+    /// Per edge: `(warmth, hostility, allure, guilt)` of the source toward the target, cached from
+    /// the bond and history for autonomy's partner choice (see [`crate::autonomy::warmth`]).
+    pub appeal: Vec<[f32; 4]>,
     /// Edge index of the reverse direction, or [`NONE`].
     pub reverse: Vec<u32>,
     /// Character entity per slot.
@@ -99,6 +104,11 @@ impl SocialGraph {
         self.edges[r.clone()].binary_search_by_key(&target, |e| e.partner).ok().map(|i| r.start + i)
     }
 
+    /// Source slot of edge `e` (binary search over the row offsets).
+    pub fn row_of(&self, e: usize) -> u32 {
+        (self.offsets.partition_point(|&o| o as usize <= e) - 1) as u32
+    }
+
     /// Slot of a stable id.
     pub fn slot_of(&self, id: CharacterId) -> Option<u32> {
         self.id_slot.get(id.0 as usize).copied().filter(|&s| s != NONE)
@@ -109,16 +119,30 @@ impl SocialGraph {
         &self.bonds
     }
 
-    /// Writes a new bond value for edge `e`: refreshes its channel weight, the digests and sums, and
-    /// marks it for the next flush to its `Bond` component.
+    /// Live edge histories, by edge index.
+    pub fn history(&self) -> &[EdgeHistory] {
+        &self.history
+    }
+
+    /// Writes a new bond value for edge `e`, keeping its history.
     pub fn set_bond(&mut self, e: usize, bond: Bond) {
-        let old = self.bonds[e];
-        self.bond_digest = self.bond_digest.wrapping_sub(edge_digest(e, &old)).wrapping_add(edge_digest(e, &bond));
+        self.set_edge(e, bond, self.history[e]);
+    }
+
+    /// Writes a new bond and history for edge `e`: refreshes its channel weight, appeal, the digests
+    /// and sums, and marks it for the next flush to its components.
+    pub fn set_edge(&mut self, e: usize, bond: Bond, history: EdgeHistory) {
+        let (old, old_h) = (self.bonds[e], self.history[e]);
+        self.bond_digest = self
+            .bond_digest
+            .wrapping_sub(edge_digest(e, &old, &old_h))
+            .wrapping_add(edge_digest(e, &bond, &history));
         self.sum_affinity += fixed(bond.affinity) - fixed(old.affinity);
         self.sum_trust += fixed(bond.trust) - fixed(old.trust);
         self.bonds[e] = bond;
+        self.history[e] = history;
         self.edges[e].weight = bond.channel_strength();
-        self.appeal[e] = appeal(&bond);
+        self.appeal[e] = appeal(&bond, &history);
         if !self.dirty_mark[e] {
             self.dirty_mark[e] = true;
             self.dirty.push(e as u32);
@@ -190,8 +214,10 @@ impl SocialGraph {
         g.relationship = keyed.iter().map(|&(_, _, i)| rels[i].entity).collect();
         g.reverse = keyed.iter().map(|&(s, t, _)| g.edge(t, s).map_or(NONE, |e| e as u32)).collect();
         g.dirty_mark = vec![false; g.bonds.len()];
-        g.appeal = g.bonds.iter().map(appeal).collect();
-        g.bond_digest = g.bonds.iter().enumerate().fold(0u64, |h, (e, b)| h.wrapping_add(edge_digest(e, b)));
+        g.history = keyed.iter().map(|&(_, _, i)| rels[i].history).collect();
+        g.appeal = g.bonds.iter().zip(&g.history).map(|(b, h)| appeal(b, h)).collect();
+        g.bond_digest =
+            g.bonds.iter().zip(&g.history).enumerate().fold(0u64, |h, (e, (b, x))| h.wrapping_add(edge_digest(e, b, x)));
         g.sum_affinity = g.bonds.iter().map(|b| fixed(b.affinity)).sum();
         g.sum_trust = g.bonds.iter().map(|b| fixed(b.trust)).sum();
         let mut t = 0u64;
@@ -206,8 +232,8 @@ impl SocialGraph {
     }
 }
 
-fn appeal(b: &Bond) -> [f32; 2] {
-    [crate::autonomy::warmth(b), crate::autonomy::hostility(b)]
+fn appeal(b: &Bond, h: &EdgeHistory) -> [f32; 4] {
+    [crate::autonomy::warmth(b), crate::autonomy::hostility(b), crate::autonomy::allure(b), h.guilt]
 }
 
 /// Fixed-point scale of the bond sums.
@@ -219,12 +245,15 @@ fn fixed(x: f32) -> i64 {
 
 /// Digest of one edge's bond, keyed by its index: three independent multiply lanes and one final
 /// mix, cheap enough to run twice per bond write.
-fn edge_digest(e: usize, b: &Bond) -> u64 {
+fn edge_digest(e: usize, b: &Bond, h: &EdgeHistory) -> u64 {
     let bits = |x: f32| x.to_bits() as u64;
     let l0 = (bits(b.affinity) | bits(b.trust) << 32).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let l1 = (bits(b.respect) | bits(b.attraction) << 32).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
     let l2 = (bits(b.familiarity) | (e as u64) << 32).wrapping_mul(0x1656_67b1_9e37_79f9);
-    crate::rng::mix64(l0 ^ l1.rotate_left(21) ^ l2.rotate_left(42))
+    let flags = h.betrayals as u64 | (h.knows_secret as u64) << 8 | (h.allied as u64) << 9;
+    let l3 = (bits(h.trust_peak) | bits(h.grudge) << 32).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    let l4 = (bits(h.guilt) | flags << 32).wrapping_mul(0xc4ce_b9fe_1a85_ec53) ^ h.last_tick;
+    crate::rng::mix64(l0 ^ l1.rotate_left(21) ^ l2.rotate_left(42) ^ l3.rotate_left(11) ^ l4.rotate_left(53))
 }
 
 /// BFS order over the undirected view of the graph, starting from the lowest unvisited id each time,
@@ -292,6 +321,7 @@ mod tests {
                 target: CharacterId(t),
                 entity: ent(100 + k as u32),
                 bond: Bond { affinity: k as f32 / 10.0, ..Default::default() },
+                history: EdgeHistory::default(),
             })
             .collect();
         let g = SocialGraph::build(&chars, &rels);
@@ -315,6 +345,7 @@ mod tests {
                 target: CharacterId(t),
                 entity: ent(50),
                 bond: Bond::default(),
+                history: EdgeHistory::default(),
             })
             .collect();
         let a = SocialGraph::build(&chars, &rels);

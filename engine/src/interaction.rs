@@ -1,5 +1,5 @@
 //! Interaction resolution: proposals are paired deterministically within capacity, outcomes are
-//! appraised, bonds move and both parties feel something.
+//! appraised, bonds and histories move, witnesses react, both parties feel and remember.
 //!
 //! Pairing: every character proposes at most one interaction (its intent). A target accepts
 //! incoming proposals in priority order (a per-proposer key from `(seed, tick, id)`) up to its
@@ -8,25 +8,42 @@
 //! result does not depend on thread count.
 //!
 //! Outcomes (valence, emotions, dialogue) are computed in parallel from tick-start state; bond
-//! updates are then applied in proposer-slot order, because two interactions may touch one bond.
+//! updates, feuds and events are then applied in proposer-slot order, because two interactions may
+//! touch one bond; per-character effects (emotions, needs, memories, beliefs, trauma) are applied
+//! in parallel at the end, each character reading only its own slot's lists.
+
+use std::sync::Mutex;
 
 use bevy_ecs::prelude::*;
 use rayon::prelude::*;
 
 use crate::autonomy::{Action, Intent};
-use crate::bonds::{self, Bond};
-use crate::dialogue::{Line, TEMPLATES_PER_ACTION, Tone};
-use crate::emotion::{EmotionKind, Emotions, N_EMOTIONS};
-use crate::events::{DeclineReason, EventKind, EventLog};
+use crate::bonds;
+use crate::emotion::{EmotionKind, Emotions};
+use crate::events::{DeclineReason, EventKind, EventLog, Party};
 use crate::exec::Parallelism;
+use crate::gossip::{self, Beliefs, Told};
 use crate::graph::{NONE, SocialGraph};
+use crate::groups::Resolution;
 use crate::ids::{CharacterId, Slot};
+use crate::memory::{self, Memory, MemoryItem, MemoryKind, Trauma};
 use crate::mood::{Mood, Pad};
 use crate::needs::{self, Needs, SocialEnergy};
+use crate::outcome::{self, Edges, Effect, Outcome, Side};
 use crate::params::Params;
-use crate::personality::{Personality, compatibility};
+use crate::personality::Personality;
 use crate::rng::{self, Purpose};
+use crate::social::{Feuds, Publicity};
 use crate::world::{TickClock, WorldInfo};
+
+/// Outcomes with at least this |valence| are seen by witnesses and remembered.
+pub const NOTABLE_VALENCE: f32 = 0.3;
+/// Witnesses per notable outcome (the target's first qualifying partners in row order).
+pub const WITNESSES_MAX: usize = 4;
+/// Affinity toward a partner above which its kindness counts as social support (healing).
+pub const SUPPORT_AFFINITY: f32 = 0.5;
+/// How much gossip moves a hearer's own bond toward the teller's view, per unit of credibility.
+pub const GOSSIP_INFLUENCE: f32 = 0.3;
 
 /// Per-slot state resolution reads, gathered once per tick.
 #[derive(Clone, Copy, Debug, Default)]
@@ -37,34 +54,27 @@ pub struct View {
     pub pers: Personality,
     /// Mood at the start of resolution.
     pub mood: Pad,
+    /// Visible distress (last tick).
+    pub distress: f32,
+    /// Status (last ranking).
+    pub status: f32,
     /// This tick's intent.
     pub intent: Intent,
 }
 
-/// What one tick's interactions do to one character, accumulated before it is applied.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Effect {
-    /// Emotion impulses (combined with `1 - (1 - a)(1 - b)`).
-    pub emotions: [f32; N_EMOTIONS],
-    /// Change of the social need.
-    pub social: f32,
-    /// Change of the status need.
-    pub status: f32,
-    /// Change of the safety need.
-    pub safety: f32,
-    /// Change of the rest need.
-    pub rest: f32,
-    /// Change of social energy.
-    pub energy: f32,
-    /// Interactions taken part in this tick (initiated or received).
-    pub n_interactions: u8,
+impl View {
+    fn side(&self) -> Side {
+        Side { pers: self.pers, pleasure: self.mood.p, dominance: self.mood.d, distress: self.distress }
+    }
 }
 
-impl Effect {
-    fn feel(&mut self, kind: EmotionKind, amount: f32) {
-        let e = &mut self.emotions[kind as usize];
-        *e = 1.0 - (1.0 - *e) * (1.0 - amount.clamp(0.0, 1.0));
-    }
+/// Something to apply to one character's memory or beliefs at the end of the stage.
+#[derive(Clone, Copy, Debug)]
+pub enum Note {
+    /// A memory to store (and to test for trauma), with the `seq` of its event.
+    Remember(MemoryItem, u64),
+    /// Gossip heard about a character the hearer has no bond with.
+    Hear(Told),
 }
 
 /// Scratch buffers of the Resolve stage, kept between ticks to avoid reallocating.
@@ -74,133 +84,12 @@ pub struct ResolveScratch {
     pub views: Vec<View>,
     /// Per-slot effects of this tick.
     pub effects: Vec<Effect>,
+    /// Notes by slot: `notes[note_start[s]..note_start[s + 1]]` belong to slot `s`.
+    pub notes: Vec<(u32, Note)>,
+    /// Offsets into `notes`, length `n + 1`.
+    pub note_start: Vec<u32>,
     /// Interactions resolved this tick (for metrics).
     pub n_interactions: u32,
-}
-
-/// The appraised result of one accepted interaction.
-#[derive(Clone, Copy, Debug)]
-pub struct Outcome {
-    /// Initiator slot.
-    pub initiator: u32,
-    /// Target slot.
-    pub target: u32,
-    /// Action.
-    pub action: Action,
-    /// How the target took it, in [-1, 1].
-    pub valence: f32,
-    /// How it felt to the initiator, in [-1, 1].
-    pub initiator_valence: f32,
-    /// Compatibility of the two personalities in [-1, 1].
-    pub compat: f32,
-    /// What was said.
-    pub line: Line,
-}
-
-/// Appraises one interaction (pure). `bond_ti` is the target's bond toward the initiator; `r` is a
-/// uniform [0, 1) draw for noise and `variant` picks the dialogue template.
-pub fn appraise(init: &View, target: &View, bond_ti: &Bond, r: f32, variant: u8) -> (f32, f32, f32, Line) {
-    let compat = compatibility(&init.pers, &target.pers);
-    let noise = (r - 0.5) * 0.3;
-    let receptive = 0.5 * target.mood.p + 0.3 * bond_ti.affinity + 0.2 * compat;
-    let action = init.intent.action;
-    let valence = match action {
-        Action::Insult => (-0.7 * (0.8 + 0.3 * target.pers.neuroticism.max(0.0)) + 0.5 * noise).min(-0.1),
-        _ => {
-            let base = match action {
-                Action::Help => 0.6,
-                Action::Compliment => 0.45,
-                Action::Confide if bond_ti.trust < -0.2 => 0.1,
-                Action::Confide => 0.35,
-                _ => 0.25,
-            };
-            base * (0.75 + 0.35 * receptive) + noise
-        }
-    }
-    .clamp(-1.0, 1.0);
-    let initiator_valence = match action {
-        Action::Insult => 0.3 - 0.6 * init.pers.agreeableness,
-        _ => 0.6 * valence + 0.2 * compat,
-    }
-    .clamp(-1.0, 1.0);
-    (valence, initiator_valence, compat, Line { template: variant % TEMPLATES_PER_ACTION, tone: Tone::of(init.mood) })
-}
-
-/// New bonds `(target -> initiator, initiator -> target)` after an outcome (pure).
-pub fn update_bonds(o: &Outcome, mut ti: Bond, mut it: Bond, p: &Params) -> (Bond, Bond) {
-    let v = o.valence;
-    let weight = if v < 0.0 { 1.5 } else { 1.0 + 0.5 * o.compat };
-    ti.affinity = bonds::nudge(ti.affinity, p.affinity_gain * v * weight);
-    let trust_signal = match o.action {
-        Action::Help | Action::Insult => v,
-        Action::Confide => 0.8 * v,
-        Action::Compliment => 0.3 * v,
-        _ => 0.2 * v,
-    };
-    ti.trust = bonds::update_trust(ti.trust, trust_signal, p.trust_gain, p.trust_loss);
-    ti.respect = match o.action {
-        Action::Help | Action::Compliment => bonds::nudge(ti.respect, 0.05 * v),
-        Action::Insult => bonds::nudge(ti.respect, -0.03),
-        _ => ti.respect,
-    };
-    if matches!(o.action, Action::Chat | Action::Compliment | Action::Confide) && v > 0.0 {
-        ti.attraction = bonds::nudge(ti.attraction, 0.04 * v * (0.5 + 0.5 * o.compat));
-    }
-    ti.familiarity = bonds::familiarize(ti.familiarity, p.familiarity_gain);
-
-    // Harming someone lowers one's own liking of them (derogation of the victim, Festinger's
-    // dissonance); otherwise the initiator warms by how well the exchange went.
-    let it_signal = if o.action == Action::Insult { -0.3 } else { 0.6 * o.initiator_valence };
-    it.affinity = bonds::nudge(it.affinity, p.affinity_gain * it_signal);
-    if o.action == Action::Confide && v > 0.0 {
-        it.trust = bonds::update_trust(it.trust, 0.5 * v, p.trust_gain, p.trust_loss);
-    }
-    it.familiarity = bonds::familiarize(it.familiarity, p.familiarity_gain);
-    (ti, it)
-}
-
-/// Emotions and need changes an outcome causes in both parties (pure): OCC appraisal with
-/// personality scaling (neuroticism amplifies negative, extraversion and agreeableness positive
-/// social emotions; MECHANICS.md).
-pub fn feel_outcome(o: &Outcome, init: &Personality, target: &Personality, ei: &mut Effect, et: &mut Effect) {
-    let v = o.valence;
-    let neg_t = 1.0 + 0.5 * target.neuroticism;
-    let pos_t = 1.0 + 0.25 * target.extraversion + 0.25 * target.agreeableness;
-    if v >= 0.0 {
-        et.feel(EmotionKind::Joy, v * pos_t);
-        let k = match o.action {
-            Action::Help => EmotionKind::Gratitude,
-            Action::Compliment => EmotionKind::Pride,
-            _ => EmotionKind::Liking,
-        };
-        et.feel(k, 0.8 * v * pos_t);
-        et.social += 0.15 * (0.5 + 0.5 * v);
-        if o.action == Action::Compliment {
-            et.status += 0.1 * v;
-        }
-    } else {
-        let hurt = -v * neg_t;
-        et.feel(EmotionKind::Distress, hurt);
-        et.feel(EmotionKind::Anger, hurt * (0.6 - 0.3 * target.agreeableness));
-        et.feel(EmotionKind::Reproach, 0.5 * hurt);
-        if target.neuroticism > 0.3 {
-            et.feel(EmotionKind::Shame, 0.3 * hurt);
-        }
-        et.safety -= 0.1 * -v;
-        et.status -= 0.05 * -v;
-    }
-    let iv = o.initiator_valence;
-    match o.action {
-        Action::Insult if iv > 0.0 => ei.feel(EmotionKind::Gloating, iv),
-        Action::Insult => ei.feel(EmotionKind::Remorse, -iv * (1.0 + 0.5 * init.neuroticism)),
-        Action::Help if iv > 0.0 => {
-            ei.feel(EmotionKind::Pride, 0.5 * iv);
-            ei.status += 0.03;
-        }
-        _ if iv > 0.0 => ei.feel(EmotionKind::Joy, iv * (1.0 + 0.25 * init.extraversion)),
-        _ => ei.feel(EmotionKind::Disappointment, -iv),
-    }
-    ei.social += 0.15 * (0.5 + 0.5 * iv.max(0.0));
 }
 
 /// Resolve stage, part 1: pair proposals, appraise outcomes, move bonds, log events.
@@ -210,8 +99,10 @@ pub fn resolve_interactions(
     info: Res<WorldInfo>,
     params: Res<Params>,
     par: Res<Parallelism>,
+    public: Res<Publicity>,
     mut graph: ResMut<SocialGraph>,
     mut log: ResMut<EventLog>,
+    mut feuds: ResMut<Feuds>,
     mut scratch: ResMut<ResolveScratch>,
     q: Query<(&Slot, &CharacterId, &Personality, &Mood, &Intent)>,
 ) {
@@ -221,22 +112,32 @@ pub fn resolve_interactions(
     s.views.clear();
     s.views.resize(n, View::default());
     for (slot, id, pers, mood, intent) in &q {
-        s.views[slot.0 as usize] = View { id: *id, pers: *pers, mood: mood.0, intent: *intent };
+        let i = slot.0 as usize;
+        let (distress, status) = (public.distress.get(i).copied(), public.status.get(i).copied());
+        s.views[i] = View {
+            id: *id,
+            pers: *pers,
+            mood: mood.0,
+            distress: distress.unwrap_or(0.0),
+            status: status.unwrap_or(0.0),
+            intent: *intent,
+        };
     }
     s.effects.clear();
     s.effects.resize(n, Effect::default());
+    s.notes.clear();
 
     let accepted = pair_proposals(&s.views, seed, tick, params.capacity_per_tick, par.parallel(n));
     let views = &s.views;
     let g = &*graph;
     let appraise_one = |&p: &u32| {
         let (init, t) = (&views[p as usize], views[p as usize].intent.target);
-        let target = &views[t as usize];
-        let e_ti = g.edge(t, p).expect("every relationship has a reverse (world building adds them)");
+        let e = edges_of(g, init.intent.edge as usize);
         let mut r = rng::stream(seed, tick, init.id.0 as u64, Purpose::Resolve);
-        let (valence, initiator_valence, compat, line) =
-            appraise(init, target, &g.bonds()[e_ti], rng::unit_f32(&mut r), (rng::unit_f32(&mut r) * 255.0) as u8);
-        Outcome { initiator: p, target: t, action: init.intent.action, valence, initiator_valence, compat, line }
+        let (noise, variant) = (rng::unit_f32(&mut r), (rng::unit_f32(&mut r) * 255.0) as u8);
+        let (valence, initiator_valence, compat, accepted, line) =
+            outcome::appraise(init.intent.action, &init.side(), &views[t as usize].side(), &e, noise, variant);
+        Outcome { initiator: p, target: t, action: init.intent.action, valence, initiator_valence, compat, accepted, line }
     };
     let outcomes: Vec<Outcome> = if par.parallel(accepted.len()) {
         accepted.par_iter().map(appraise_one).collect()
@@ -244,8 +145,24 @@ pub fn resolve_interactions(
         accepted.iter().map(appraise_one).collect()
     };
 
-    let mut is_accepted = vec![false; n];
-    for &p in &accepted {
+    solo_and_declined(&accepted, tick, &params, &mut log, s);
+    let mut ctx = Apply { tick, seed, params: &params, graph: &mut graph, log: &mut log, feuds: &mut feuds, s };
+    for o in &outcomes {
+        ctx.apply(o);
+    }
+    index_notes(s, n);
+    s.n_interactions = outcomes.len() as u32;
+}
+
+fn edges_of(g: &SocialGraph, e_it: usize) -> Edges {
+    // Every relationship has a reverse: world building adds the missing ones.
+    let e_ti = g.reverse[e_it] as usize;
+    Edges { ti: g.bonds()[e_ti], ti_hist: g.history()[e_ti], it: g.bonds()[e_it], it_hist: g.history()[e_it] }
+}
+
+fn solo_and_declined(accepted: &[u32], tick: u64, params: &Params, log: &mut EventLog, s: &mut ResolveScratch) {
+    let mut is_accepted = vec![false; s.views.len()];
+    for &p in accepted {
         is_accepted[p as usize] = true;
     }
     for (p, view) in s.views.iter().enumerate() {
@@ -253,10 +170,7 @@ pub fn resolve_interactions(
         if intent.action.is_interaction() && intent.target != NONE && !is_accepted[p] {
             let reason = DeclineReason::TargetBusy;
             let target = s.views[intent.target as usize].id;
-            log.push(
-                tick,
-                EventKind::InteractionDeclined { initiator: view.id, target, action: intent.action, reason },
-            );
+            log.push(tick, EventKind::InteractionDeclined { initiator: view.id, target, action: intent.action, reason });
             s.effects[p].feel(EmotionKind::Disappointment, 0.1);
         } else if intent.action == Action::Avoid && intent.target != NONE {
             log.push(tick, EventKind::Avoided { character: view.id, target: s.views[intent.target as usize].id });
@@ -266,60 +180,233 @@ pub fn resolve_interactions(
             s.effects[p].rest += 0.2;
         }
     }
-
-    for o in &outcomes {
-        apply_outcome(o, tick, &params, &mut graph, &mut log, s);
-    }
-    s.n_interactions = outcomes.len() as u32;
 }
 
-fn apply_outcome(
-    o: &Outcome,
+/// Groups the notes by slot with a counting sort (stable: each slot keeps apply order) and indexes
+/// them.
+fn index_notes(s: &mut ResolveScratch, n: usize) {
+    s.note_start.clear();
+    s.note_start.resize(n + 1, 0);
+    for (slot, _) in &s.notes {
+        s.note_start[*slot as usize + 1] += 1;
+    }
+    for i in 0..n {
+        s.note_start[i + 1] += s.note_start[i];
+    }
+    let Some(&filler) = s.notes.first() else { return };
+    let mut fill = s.note_start.clone();
+    let mut sorted = vec![filler; s.notes.len()];
+    for &(slot, note) in &s.notes {
+        sorted[fill[slot as usize] as usize] = (slot, note);
+        fill[slot as usize] += 1;
+    }
+    s.notes = sorted;
+}
+
+/// The sequential part of resolution: one outcome at a time, in proposer-slot order.
+struct Apply<'a> {
     tick: u64,
-    params: &Params,
-    graph: &mut SocialGraph,
-    log: &mut EventLog,
-    s: &mut ResolveScratch,
-) {
-    let (vi, vt) = (s.views[o.initiator as usize], s.views[o.target as usize]);
-    let seq = log.push(
-        tick,
-        EventKind::InteractionResolved {
-            initiator: vi.id,
-            target: vt.id,
-            action: o.action,
-            valence: o.valence,
-            initiator_valence: o.initiator_valence,
-            line: o.line,
-        },
-    );
-    let e_it = graph.edge(o.initiator, o.target).expect("initiators only target partners in their row");
-    let e_ti = graph.edge(o.target, o.initiator).expect("every relationship has a reverse");
-    let (old_ti, old_it) = (graph.bonds()[e_ti], graph.bonds()[e_it]);
-    let (new_ti, new_it) = update_bonds(o, old_ti, old_it, params);
-    for (e, old, new, src, dst) in [(e_ti, old_ti, new_ti, vt.id, vi.id), (e_it, old_it, new_it, vi.id, vt.id)] {
-        graph.set_bond(e, new);
-        if old.standing() != new.standing() {
-            log.push(
-                tick,
-                EventKind::BondCrossed {
-                    source: src,
-                    target: dst,
-                    from: old.standing(),
-                    to: new.standing(),
-                    cause: seq,
-                },
-            );
+    seed: u64,
+    params: &'a Params,
+    graph: &'a mut SocialGraph,
+    log: &'a mut EventLog,
+    feuds: &'a mut Feuds,
+    s: &'a mut ResolveScratch,
+}
+
+impl Apply<'_> {
+    fn apply(&mut self, o: &Outcome) {
+        let tick = self.tick;
+        let (vi, vt) = (self.s.views[o.initiator as usize], self.s.views[o.target as usize]);
+        let (valence, initiator_valence, action, line) = (o.valence, o.initiator_valence, o.action, o.line);
+        let (initiator, target) = (vi.id, vt.id);
+        let seq = self.log.push(
+            tick,
+            EventKind::InteractionResolved { initiator, target, action, valence, initiator_valence, line },
+        );
+        let e_it = vi.intent.edge as usize;
+        let e_ti = self.graph.reverse[e_it] as usize;
+        let before = edges_of(self.graph, e_it);
+        let (after, change) = outcome::update_edges(o, before, self.params, tick);
+        self.write_edge(e_ti, before.ti, after.ti, after.ti_hist, (target, initiator), seq);
+        self.write_edge(e_it, before.it, after.it, after.it_hist, (initiator, target), seq);
+        if let Some(kind) = change.betrayal {
+            let (trust_before, trust_after) = (before.ti.trust, after.ti.trust);
+            let ev = EventKind::TrustBroken { victim: target, betrayer: initiator, kind, trust_before, trust_after, cause: seq };
+            self.log.push(tick, ev);
+        }
+        if change.forgiven {
+            let ev = EventKind::TrustRepaired { victim: target, betrayer: initiator, trust: after.ti.trust, cause: seq };
+            self.log.push(tick, ev);
+        }
+        self.feud(o, initiator, target, seq);
+        match action {
+            Action::Gossip => self.gossip(o, &vi, &vt, seq),
+            Action::Mediate if o.accepted => self.mediate(&vi, o.target, &vt, seq),
+            _ => {}
+        }
+        let (mut ei, mut et) = (self.s.effects[o.initiator as usize], self.s.effects[o.target as usize]);
+        outcome::feel_outcome(o, &vi.pers, &vt.pers, &mut ei, &mut et);
+        // Kindness from someone close is social support (comfort counts in full, in feel_outcome).
+        if valence > 0.0 && before.ti.affinity > SUPPORT_AFFINITY && action != Action::Comfort {
+            et.support = (et.support + 0.5 * valence).min(1.0);
+        }
+        ei.energy -= needs::interaction_cost(&vi.pers, self.params.interaction_energy_cost);
+        et.energy -= needs::interaction_cost(&vt.pers, self.params.interaction_energy_cost);
+        ei.n_interactions += 1;
+        et.n_interactions += 1;
+        self.s.effects[o.initiator as usize] = ei;
+        self.s.effects[o.target as usize] = et;
+        self.remember(o, &vi, &vt, change.betrayal.is_some(), seq);
+        if valence.abs() >= NOTABLE_VALENCE {
+            self.witness(o, initiator);
         }
     }
-    let (mut ei, mut et) = (s.effects[o.initiator as usize], s.effects[o.target as usize]);
-    feel_outcome(o, &vi.pers, &vt.pers, &mut ei, &mut et);
-    ei.energy -= needs::interaction_cost(&vi.pers, params.interaction_energy_cost);
-    et.energy -= needs::interaction_cost(&vt.pers, params.interaction_energy_cost);
-    ei.n_interactions += 1;
-    et.n_interactions += 1;
-    s.effects[o.initiator as usize] = ei;
-    s.effects[o.target as usize] = et;
+
+    fn write_edge(
+        &mut self,
+        e: usize,
+        old: bonds::Bond,
+        new: bonds::Bond,
+        hist: crate::trust::EdgeHistory,
+        (source, target): (CharacterId, CharacterId),
+        cause: u64,
+    ) {
+        self.graph.set_edge(e, new, hist);
+        if old.standing() != new.standing() {
+            let (from, to) = (old.standing(), new.standing());
+            self.log.push(self.tick, EventKind::BondCrossed { source, target, from, to, cause });
+        }
+    }
+
+    fn feud(&mut self, o: &Outcome, initiator: CharacterId, target: CharacterId, seq: u64) {
+        let (a, b) = (Party::Character(initiator), Party::Character(target));
+        if o.action.is_hostile() {
+            let severity = (-o.valence).clamp(0.0, 1.0);
+            if let Some(level) = self.feuds.escalate(a, b, severity, self.tick) {
+                let (a, b) = Feuds::key(a, b);
+                self.log.push(self.tick, EventKind::ConflictEscalated { a, b, level, cause: seq });
+            }
+        } else if o.accepted && matches!(o.action, Action::Apologize) {
+            self.resolve_feud(a, b, Resolution::Apology, 0.5 + 0.5 * o.valence.max(0.0), seq);
+        }
+    }
+
+    fn resolve_feud(&mut self, a: Party, b: Party, how: Resolution, strength: f32, seq: u64) {
+        if self.feuds.deescalate(a, b, how, strength, self.tick) {
+            let (a, b) = Feuds::key(a, b);
+            self.log.push(self.tick, EventKind::ConflictResolved { a, b, how, cause: seq });
+        }
+    }
+
+    /// Gossip: the hearer's view of the subject moves toward what it was told (distorted in passing
+    /// with a chance that falls with the teller's conscientiousness and the hearer's familiarity).
+    fn gossip(&mut self, o: &Outcome, teller: &View, hearer: &View, seq: u64) {
+        let subject = teller.intent.subject;
+        if subject == NONE {
+            return;
+        }
+        let g = &*self.graph;
+        let direct = g.edge(o.target, subject);
+        let familiarity = direct.map_or(0.0, |e| g.bonds()[e].familiarity);
+        let mut r = rng::stream(self.seed, self.tick, teller.id.0 as u64, Purpose::Gossip);
+        let (r1, r2) = (rng::unit_f32(&mut r), rng::unit_f32(&mut r));
+        let (opinion, distorted) =
+            gossip::distort(teller.intent.value, teller.pers.conscientiousness, familiarity, r1, r2);
+        let teller_trust = g.bonds()[g.reverse[teller.intent.edge as usize] as usize].trust;
+        let hops = if g.edge(o.initiator, subject).is_some() { 0 } else { 1 };
+        let subject_id = g.slot_id[subject as usize];
+        let told = Told { subject: subject_id, opinion, teller: teller.id, teller_trust, teller_status: teller.status, hops };
+        if let Some(e) = direct {
+            let mut b = g.bonds()[e];
+            let pull = gossip::credibility(&told) * GOSSIP_INFLUENCE;
+            b.affinity = (b.affinity + pull * (opinion - b.affinity)).clamp(-1.0, 1.0);
+            self.graph.set_bond(e, b);
+        } else {
+            self.s.notes.push((o.target, Note::Hear(told)));
+        }
+        let ev = EventKind::RumorSpread { teller: teller.id, hearer: hearer.id, subject: subject_id, opinion, distorted, cause: seq };
+        self.log.push(self.tick, ev);
+    }
+
+    /// Mediation: the target warms toward its enemy (the intent's subject) and its grudge eases, by
+    /// how much it respects the mediator; their feud de-escalates.
+    fn mediate(&mut self, mediator: &View, party_slot: u32, party: &View, seq: u64) {
+        let other = mediator.intent.subject;
+        let g = &*self.graph;
+        let Some(e) = (other != NONE).then(|| g.edge(party_slot, other)).flatten() else {
+            return;
+        };
+        let respect = g.bonds()[g.reverse[mediator.intent.edge as usize] as usize].respect;
+        let weight = 0.5 + 0.5 * respect;
+        let (mut b, mut h) = (g.bonds()[e], g.history()[e]);
+        b.affinity = bonds::nudge(b.affinity, 0.1 * weight);
+        h.grudge *= 1.0 - 0.3 * weight;
+        self.graph.set_edge(e, b, h);
+        let (a, o) = (Party::Character(party.id), Party::Character(self.graph.slot_id[other as usize]));
+        self.resolve_feud(a, o, Resolution::Mediation, weight, seq);
+    }
+
+    fn remember(&mut self, o: &Outcome, vi: &View, vt: &View, betrayal: bool, seq: u64) {
+        use MemoryKind as M;
+        let (kind_t, kind_i) = match o.action {
+            _ if betrayal && o.action == Action::Betray => (M::SecretRevealed, M::Betrayer),
+            _ if betrayal => (M::Betrayed, M::Betrayer),
+            Action::Confide => (M::Confided, M::Confided),
+            Action::Comfort => (M::Comforted, M::Interaction(Action::Comfort)),
+            Action::Threaten => (M::Threatened, M::Interaction(Action::Threaten)),
+            a => (M::Interaction(a), M::Interaction(a)),
+        };
+        let special = betrayal || matches!(o.action, Action::Confide | Action::Comfort | Action::Threaten);
+        let tick = self.tick;
+        if special || o.valence.abs() >= NOTABLE_VALENCE {
+            let item = MemoryItem { tick, other: vi.id, kind: kind_t, valence: o.valence, intensity: o.valence.abs() };
+            self.s.notes.push((o.target, Note::Remember(item, seq)));
+        }
+        if special || o.initiator_valence.abs() >= NOTABLE_VALENCE {
+            let iv = o.initiator_valence;
+            let item = MemoryItem { tick, other: vt.id, kind: kind_i, valence: iv, intensity: iv.abs() };
+            self.s.notes.push((o.initiator, Note::Remember(item, seq)));
+        }
+    }
+
+    /// Witnesses (OCC fortunes of others): partners of the target who care about it feel for it, and
+    /// their view of the initiator shifts as balance theory predicts (Heider 1946: harming my friend
+    /// makes you less liked, harming my enemy more).
+    fn witness(&mut self, o: &Outcome, initiator: CharacterId) {
+        let mut seen = 0;
+        for e in self.graph.row(o.target) {
+            let w = self.graph.edges[e].partner;
+            if w == o.initiator {
+                continue;
+            }
+            let aff_wt = self.graph.bonds()[self.graph.reverse[e] as usize].affinity;
+            if aff_wt.abs() < 0.3 {
+                continue;
+            }
+            let (kind, strength) = outcome::witness_emotion(aff_wt, o.valence);
+            self.s.effects[w as usize].feel(kind, strength);
+            if let Some(e_wi) = self.graph.edge(w, o.initiator) {
+                let mut b = self.graph.bonds()[e_wi];
+                b.affinity = bonds::nudge(b.affinity, 0.03 * o.valence * aff_wt.signum() * aff_wt.abs());
+                self.graph.set_bond(e_wi, b);
+            }
+            let item = MemoryItem {
+                tick: self.tick,
+                other: initiator,
+                kind: MemoryKind::Witnessed,
+                valence: o.valence * aff_wt.signum(),
+                intensity: strength,
+            };
+            if strength >= NOTABLE_VALENCE {
+                self.s.notes.push((w, Note::Remember(item, 0)));
+            }
+            seen += 1;
+            if seen == WITNESSES_MAX {
+                break;
+            }
+        }
+    }
 }
 
 /// Pairs proposals within capacity. Returns accepted proposer slots in ascending order.
@@ -371,15 +458,56 @@ pub fn pair_proposals(views: &[View], seed: u64, tick: u64, capacity: u8, parall
     accepted
 }
 
-/// Resolve stage, part 2: apply each character's accumulated effects to its emotions, needs, energy.
+/// Query data of [`apply_effects`].
+type EffectData = (
+    &'static Slot,
+    &'static CharacterId,
+    &'static Personality,
+    &'static mut Emotions,
+    &'static mut Needs,
+    &'static mut SocialEnergy,
+    &'static mut Memory,
+    &'static mut Beliefs,
+    &'static mut Trauma,
+);
+
+/// One item of [`EffectData`].
+type EffectItem<'a> = (
+    &'a Slot,
+    &'a CharacterId,
+    &'a Personality,
+    Mut<'a, Emotions>,
+    Mut<'a, Needs>,
+    Mut<'a, SocialEnergy>,
+    Mut<'a, Memory>,
+    Mut<'a, Beliefs>,
+    Mut<'a, Trauma>,
+);
+
+/// Resolve stage, part 2: apply each character's accumulated effects and notes: emotions, needs,
+/// energy, memories (with recall of whom it met and trauma from very intense harm), beliefs.
 pub fn apply_effects(
+    clock: Res<TickClock>,
     scratch: Res<ResolveScratch>,
     par: Res<Parallelism>,
-    mut q: Query<(&Slot, &mut Emotions, &mut Needs, &mut SocialEnergy)>,
+    graph: Res<SocialGraph>,
+    mut log: ResMut<EventLog>,
+    mut q: Query<EffectData>,
 ) {
-    let effects = &scratch.effects;
-    let f = |(slot, mut emo, mut needs, mut energy): (&Slot, Mut<Emotions>, Mut<Needs>, Mut<SocialEnergy>)| {
-        let e = &effects[slot.0 as usize];
+    let tick = clock.tick;
+    let s = &*scratch;
+    let g = &*graph;
+    let traumas: Mutex<Vec<(u32, EventKind)>> = Mutex::new(Vec::new());
+    let f = |(slot, id, pers, mut emo, mut needs, mut energy, mut mem, mut beliefs, mut trauma): EffectItem| {
+        let i = slot.0 as usize;
+        let e = &s.effects[i];
+        if e.soothe > 0.0 {
+            for (v, k) in emo.intensity.iter_mut().zip(EmotionKind::ALL) {
+                if k.is_negative() {
+                    *v *= 1.0 - e.soothe;
+                }
+            }
+        }
         for (k, &amount) in e.emotions.iter().enumerate() {
             if amount > 0.0 {
                 emo.feel(EmotionKind::ALL[k], amount);
@@ -390,11 +518,54 @@ pub fn apply_effects(
         needs.safety = (needs.safety + e.safety).clamp(0.0, 1.0);
         needs.rest = (needs.rest + e.rest - 0.05 * e.n_interactions as f32).clamp(0.0, 1.0);
         energy.0 = (energy.0 + e.energy).clamp(0.0, 1.0);
+        let notes = &s.notes[s.note_start[i] as usize..s.note_start[i + 1] as usize];
+        for (_, note) in notes {
+            match *note {
+                Note::Remember(item, seq) => {
+                    // Meeting someone recalls what we remember of them, before this memory joins.
+                    let recall = mem.recall(item.other, tick);
+                    for (k, amount) in memory::retrigger(recall) {
+                        emo.feel(k, amount);
+                    }
+                    let triggered = if trauma.triggers.is_empty() {
+                        None
+                    } else {
+                        memory::triggered(&trauma, Some(item.other), item.kind)
+                    };
+                    if let Some(strength) = triggered {
+                        emo.feel(EmotionKind::Fear, strength);
+                        emo.feel(EmotionKind::Distress, 0.5 * strength);
+                    }
+                    mem.remember(item, tick);
+                    let t = memory::TRAUMA_THRESHOLD;
+                    // Checked here first so that ordinary memories do not mark the trauma as changed.
+                    let traumatic = item.intensity * (-item.valence).max(0.0) > t;
+                    if traumatic
+                        && memory::traumatize(&mut trauma, item.intensity, item.valence, Some(item.other), item.kind, t)
+                            .is_some()
+                    {
+                        let by = Some(item.other);
+                        let ev = EventKind::TraumaFormed { character: *id, by, intensity: item.intensity, cause: seq };
+                        traumas.lock().expect("no panics while holding the lock").push((slot.0, ev));
+                    }
+                }
+                Note::Hear(told) => {
+                    let direct = g.slot_of(told.subject).and_then(|t| g.edge(slot.0, t)).map(|e| g.bonds()[e].affinity);
+                    gossip::hear(&mut beliefs, told, direct, tick);
+                }
+            }
+        }
+        let _ = pers;
     };
-    if par.parallel(effects.len()) {
+    if par.parallel(s.effects.len()) {
         q.par_iter_mut().for_each(f);
     } else {
         q.iter_mut().for_each(f);
+    }
+    let mut traumas = traumas.into_inner().expect("no panics while holding the lock");
+    traumas.sort_by_key(|(slot, _)| *slot);
+    for (_, ev) in traumas {
+        log.push(tick, ev);
     }
 }
 
@@ -403,7 +574,7 @@ mod tests {
     use super::*;
 
     fn view(id: u32, action: Action, target: u32) -> View {
-        View { id: CharacterId(id), intent: Intent { action, target }, ..Default::default() }
+        View { id: CharacterId(id), intent: Intent { action, target, ..Default::default() }, ..Default::default() }
     }
 
     #[test]
@@ -417,22 +588,5 @@ mod tests {
             assert_eq!(into_zero, (cap - 1) as usize, "capacity {cap}");
             assert_eq!(acc, pair_proposals(&views, 9, 3, cap, true));
         }
-    }
-
-    #[test]
-    fn an_insult_hurts_the_target_and_lowers_its_affinity() {
-        let p = Params::default();
-        let insulter = View { intent: Intent { action: Action::Insult, target: 1 }, ..Default::default() };
-        let target = View { id: CharacterId(1), ..Default::default() };
-        let (valence, iv, compat, line) = appraise(&insulter, &target, &Bond::default(), 0.5, 0);
-        assert!(valence < 0.0);
-        let o =
-            Outcome { initiator: 0, target: 1, action: Action::Insult, valence, initiator_valence: iv, compat, line };
-        let (ti, _) = update_bonds(&o, Bond::default(), Bond::default(), &p);
-        assert!(ti.affinity < 0.0 && ti.trust < 0.0);
-        let (mut ei, mut et) = (Effect::default(), Effect::default());
-        feel_outcome(&o, &insulter.pers, &target.pers, &mut ei, &mut et);
-        assert!(et.emotions[EmotionKind::Distress as usize] > 0.0);
-        assert!(et.emotions[EmotionKind::Anger as usize] > 0.0);
     }
 }

@@ -19,6 +19,9 @@ use crate::mood::{Mood, MoodBaseline, Pad};
 use crate::needs::{Needs, SocialEnergy};
 use crate::personality::Personality;
 use crate::rng::mix64;
+use crate::gossip::Beliefs;
+use crate::memory::{self, Memory, MemoryItem, Trauma};
+use crate::social::{Feuds, Groups, Status};
 use crate::world::TickClock;
 
 /// Aggregates of the last tick (one row of `metrics.csv`).
@@ -49,6 +52,8 @@ pub struct TickMetrics {
 pub struct MeasureScratch {
     /// Moods by slot.
     pub moods: Vec<Pad>,
+    /// Visible distress by slot (negative emotion load clamped to [0, 1]).
+    pub distress: Vec<f32>,
     /// `EventLog::next_seq` after the previous tick.
     pub seq_at_tick_start: u64,
 }
@@ -63,25 +68,71 @@ pub fn character_digest(
     needs: &Needs,
     energy: &SocialEnergy,
 ) -> u64 {
-    let vals = pers
-        .traits()
-        .into_iter()
-        .chain(mood.0.to_array())
-        .chain(base.0.to_array())
-        .chain(emo.intensity)
-        .chain([needs.social, needs.rest, needs.status, needs.safety, energy.0]);
+    let mut v = [0.0f32; 40];
+    v[..5].copy_from_slice(&pers.traits());
+    v[5..8].copy_from_slice(&mood.0.to_array());
+    v[8..11].copy_from_slice(&base.0.to_array());
+    v[11..31].copy_from_slice(&emo.intensity);
+    v[31..36].copy_from_slice(&[needs.social, needs.rest, needs.status, needs.safety, energy.0]);
     // Four independent lanes keep the multiplies from waiting on each other.
     const K: [u64; 4] = [0x9e37_79b9_7f4a_7c15, 0xc2b2_ae3d_27d4_eb4f, 0x1656_67b1_9e37_79f9, 0xff51_afd7_ed55_8ccd];
     let mut lanes = [id.0 as u64, 1, 2, 3];
-    for (i, v) in vals.enumerate() {
-        let l = i % 4;
-        lanes[l] = (lanes[l] ^ v.to_bits() as u64).wrapping_mul(K[l]).rotate_left(31);
+    for chunk in v.chunks_exact(8) {
+        for l in 0..4 {
+            let word = chunk[2 * l].to_bits() as u64 | (chunk[2 * l + 1].to_bits() as u64) << 32;
+            lanes[l] = (lanes[l] ^ word).wrapping_mul(K[l]).rotate_left(31);
+        }
     }
     mix64(lanes[0] ^ lanes[1].rotate_left(16) ^ lanes[2].rotate_left(32) ^ lanes[3].rotate_left(48))
 }
 
-type MeasureItem<'a> =
-    (&'a Slot, &'a CharacterId, &'a Personality, &'a Mood, &'a MoodBaseline, &'a Emotions, &'a Needs, &'a SocialEnergy);
+/// How distressed a character looks to others, in [0, 1]: its negative emotions, or an unhappy
+/// mood (a lowered baseline after trauma shows even when no emotion is active).
+pub fn visible_distress(emo: &Emotions, mood: &Mood) -> f32 {
+    (emo.negative_load() + (-mood.0.p).max(0.0)).min(1.0)
+}
+
+/// Digest of a character's slowly changing state (memory, beliefs, trauma, status), recomputed in
+/// Measure only when one of them changed.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+pub struct SlowDigest(pub u64);
+
+/// Digest of memory, beliefs, trauma and status.
+pub fn slow_digest(mem: &Memory, beliefs: &Beliefs, trauma: &Trauma, status: &Status) -> u64 {
+    let f = |x: f32| x.to_bits() as u64;
+    let mut h = mix64(f(status.0) ^ 0x2545_f491_4f6c_dd1d);
+    h = mix64(h ^ mem.digest() ^ (mem.len() as u64) << 58);
+    for b in beliefs.iter() {
+        h = mix64(h ^ b.subject.0 as u64 ^ (b.source.0 as u64) << 32 ^ (b.hops as u64) << 60);
+        h = mix64(h ^ f(b.opinion) ^ f(b.confidence) << 32 ^ b.tick.rotate_left(13));
+    }
+    h = mix64(h ^ f(trauma.shift.p) ^ f(trauma.shift.a) << 32);
+    h = mix64(h ^ f(trauma.shift.d) ^ f(trauma.severity) << 32);
+    for t in &trauma.triggers {
+        let probe = MemoryItem { tick: 0, other: t.who.unwrap_or(CharacterId(u32::MAX)), kind: t.kind, valence: 0.0, intensity: t.strength };
+        h = mix64(h ^ memory::item_digest(&probe));
+    }
+    h
+}
+
+type MeasureData = (
+    (
+        &'static Slot,
+        &'static CharacterId,
+        &'static Personality,
+        &'static Mood,
+        &'static MoodBaseline,
+        &'static Emotions,
+        &'static Needs,
+        &'static SocialEnergy,
+    ),
+    (Ref<'static, Memory>, Ref<'static, Beliefs>, Ref<'static, Trauma>, Ref<'static, Status>, &'static mut SlowDigest),
+);
+
+type MeasureItem<'a> = (
+    (&'a Slot, &'a CharacterId, &'a Personality, &'a Mood, &'a MoodBaseline, &'a Emotions, &'a Needs, &'a SocialEnergy),
+    (Ref<'a, Memory>, Ref<'a, Beliefs>, Ref<'a, Trauma>, Ref<'a, Status>, Mut<'a, SlowDigest>),
+);
 
 /// Measure stage, part 1: aggregates and the world hash.
 #[expect(clippy::too_many_arguments, reason = "a system's parameters are its declared data access")]
@@ -93,23 +144,34 @@ pub fn measure_world(
     resolve: Res<ResolveScratch>,
     mut scratch: ResMut<MeasureScratch>,
     mut metrics: ResMut<TickMetrics>,
-    q: Query<MeasureItem>,
+    feuds: Res<Feuds>,
+    groups: Res<Groups>,
+    mut q: Query<MeasureData>,
 ) {
     let n = graph.n_characters();
     let parallel = par.parallel(n);
     scratch.moods.resize(n, Pad::default());
+    scratch.distress.resize(n, 0.0);
     let acc = AtomicU64::new(0);
     {
-        let moods = SlotWriter::new(&mut scratch.moods);
-        let f = |(slot, id, pers, mood, base, emo, needs, energy): MeasureItem| {
+        let s = &mut *scratch;
+        let (moods, distress) = (SlotWriter::new(&mut s.moods), SlotWriter::new(&mut s.distress));
+        let f = |((slot, id, pers, mood, base, emo, needs, energy), (mem, beliefs, trauma, status, mut slow)): MeasureItem| {
+            if mem.is_changed() || beliefs.is_changed() || trauma.is_changed() || status.is_changed() {
+                slow.0 = slow_digest(&mem, &beliefs, &trauma, &status);
+            }
             // SAFETY: each character writes only its own, unique slot.
-            unsafe { moods.write(slot.0 as usize, mood.0) };
-            acc.fetch_add(character_digest(*id, pers, mood, base, emo, needs, energy), Ordering::Relaxed);
+            unsafe {
+                moods.write(slot.0 as usize, mood.0);
+                distress.write(slot.0 as usize, visible_distress(emo, mood));
+            }
+            let d = character_digest(*id, pers, mood, base, emo, needs, energy) ^ slow.0.rotate_left(7);
+            acc.fetch_add(mix64(d), Ordering::Relaxed);
         };
         if parallel {
-            q.par_iter().for_each(f);
+            q.par_iter_mut().for_each(f);
         } else {
-            q.iter().for_each(f);
+            q.iter_mut().for_each(f);
         }
     }
     let (mut sp, mut sa, mut sd) = (0.0f64, 0.0f64, 0.0f64);
@@ -121,7 +183,8 @@ pub fn measure_world(
     let (mean_affinity, mean_trust) = graph.mean_affinity_trust();
     let nc = n.max(1) as f64;
     let hash = mix64(
-        mix64(clock.tick ^ log.next_seq().rotate_left(32)) ^ acc.load(Ordering::Relaxed).wrapping_add(graph.digest()),
+        mix64(clock.tick ^ log.next_seq().rotate_left(32) ^ feuds.digest() ^ groups.digest().rotate_left(29))
+            ^ acc.load(Ordering::Relaxed).wrapping_add(graph.digest()),
     );
     *metrics = TickMetrics {
         tick: clock.tick,

@@ -7,10 +7,19 @@
 use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use std::sync::Mutex;
+
 use crate::emotion::Emotions;
+use crate::events::{EventKind, EventLog};
 use crate::exec::Parallelism;
+use crate::gossip::{self, Beliefs};
+use crate::ids::{CharacterId, Slot};
+use crate::interaction::ResolveScratch;
+use crate::memory::{self, Trauma};
 use crate::params::Params;
 use crate::personality::Personality;
+use crate::social::{STATUS_DOMINANCE, Status};
+use crate::world::TickClock;
 
 /// A point in PAD space; every axis in [-1, 1].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -93,22 +102,73 @@ pub fn step_mood(mood: Pad, baseline: Pad, centre: Pad, weight: f32, k_e: f32, k
     m.add_scaled(baseline.minus(m), k_b).clamped()
 }
 
-/// Feel stage: emotions decay, then mood follows them and relaxes toward baseline.
+/// Query data of [`update_moods`].
+type FeelData = (
+    &'static CharacterId,
+    &'static Slot,
+    &'static Personality,
+    &'static Status,
+    &'static mut Mood,
+    &'static mut MoodBaseline,
+    &'static mut Emotions,
+    &'static mut Trauma,
+    &'static mut Beliefs,
+);
+
+/// One item of [`FeelData`].
+type FeelItem<'a> = (
+    &'a CharacterId,
+    &'a Slot,
+    &'a Personality,
+    &'a Status,
+    Mut<'a, Mood>,
+    Mut<'a, MoodBaseline>,
+    Mut<'a, Emotions>,
+    Mut<'a, Trauma>,
+    Mut<'a, Beliefs>,
+);
+
+/// Feel stage: emotions decay; traumas heal (faster with this tick's support); the baseline is the
+/// personality's, shifted by trauma and raised in dominance by status; mood follows the emotions and
+/// relaxes toward that baseline; hearsay fades.
 pub fn update_moods(
+    clock: Res<TickClock>,
     params: Res<Params>,
     par: Res<Parallelism>,
-    mut q: Query<(&mut Mood, &MoodBaseline, &mut Emotions, &Personality)>,
+    resolve: Res<ResolveScratch>,
+    mut log: ResMut<EventLog>,
+    mut q: Query<FeelData>,
 ) {
     let p = &*params;
-    let f = |(mut mood, base, mut emo, pers): (Mut<Mood>, &MoodBaseline, Mut<Emotions>, &Personality)| {
+    let healed: Mutex<Vec<(u32, CharacterId)>> = Mutex::new(Vec::new());
+    let f = |(id, slot, pers, status, mut mood, mut base, mut emo, mut trauma, mut beliefs): FeelItem| {
         emo.decay(pers.neuroticism, p.emotion_decay_per_tick);
+        if trauma.is_active() {
+            let support = resolve.effects.get(slot.0 as usize).map_or(0.0, |e| e.support);
+            if memory::heal(&mut trauma, support, pers.neuroticism, memory::HEAL_BASE_RATE).is_some() {
+                healed.lock().expect("no panics while holding the lock").push((slot.0, *id));
+            }
+        }
+        let mut b = memory::effective_baseline(pers.baseline_mood(), &trauma);
+        b.d = (b.d + STATUS_DOMINANCE * status.0).clamp(-1.0, 1.0);
+        if base.0 != b {
+            base.0 = b;
+        }
         let (centre, weight) = emo.centre();
         mood.0 = step_mood(mood.0, base.0, centre, weight, p.mood_emotion_pull, p.mood_baseline_pull);
+        if !beliefs.is_empty() {
+            beliefs.fade(gossip::BELIEF_RECENCY_DECAY);
+        }
     };
     if par.parallel(q.iter().len()) {
         q.par_iter_mut().for_each(f);
     } else {
         q.iter_mut().for_each(f);
+    }
+    let mut healed = healed.into_inner().expect("no panics while holding the lock");
+    healed.sort_unstable();
+    for (_, character) in healed {
+        log.push(clock.tick, EventKind::TraumaHealed { character });
     }
 }
 

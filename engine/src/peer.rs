@@ -39,6 +39,11 @@ pub const DECAY: f32 = 0.02;
 pub const WEIGHT_STEP: f32 = 0.01;
 /// Moods closer than this count as similar (the tie strengthens), otherwise it weakens.
 pub const SIMILAR_BELOW: f32 = 0.5;
+/// Moods smaller than this in magnitude are set to zero. Without neighbours pulling them apart,
+/// moods decay geometrically toward 0 and would become subnormal floats after about 4,300 ticks,
+/// which x86 processors handle some 100x slower (a long benchmark ran 5x slower); the flushed value
+/// is off by less than this.
+pub const MOOD_FLUSH_BELOW: f32 = 1e-30;
 /// Most agents a model may have: ids and CSR offsets are `u32`, and `NONE` is reserved.
 pub const AGENTS_MAX: usize = 1 << 30;
 /// Agents per parallel task: big enough to amortise rayon's task cost, small enough to balance two
@@ -91,8 +96,8 @@ pub struct PeerModel {
     mood: Vec<f32>,
     /// Contagion output buffer (swapped with `mood`).
     next: Vec<f32>,
-    /// Entry each agent chose to interact through this tick, or `NONE`.
-    choice: Vec<u32>,
+    /// The tie each agent chose to interact through this tick.
+    choice: Vec<Pick>,
 }
 
 impl PeerModel {
@@ -111,7 +116,7 @@ impl PeerModel {
             .into_par_iter()
             .map(|i| 2.0 * rng::unit_f32(&mut rng::stream(seed, 0, i, Purpose::Workload)) - 1.0)
             .collect();
-        Self { seed, tick: 0, offsets, entries, mirror, mood, next: vec![0.0; n], choice: vec![NONE; n] }
+        Self { seed, tick: 0, offsets, entries, mirror, mood, next: vec![0.0; n], choice: vec![Pick::NOBODY; n] }
     }
 
     /// Advances one tick. With `parallel`, rows are split across the current rayon pool (call it
@@ -169,29 +174,25 @@ impl PeerModel {
     }
 
     /// Phase 1: new moods into `next` and each agent's interaction choice into `choice`. The choice
-    /// needs no mood, so it rides along with the row the agent reads anyway.
+    /// needs no mood, so it is made while the agent's row is in cache anyway.
     fn spread_and_choose(&mut self, parallel: bool) {
         let (offsets, entries, mood) = (&self.offsets, &self.entries, &self.mood);
         let (seed, tick) = (self.seed, self.tick);
-        let rows = |(chunk, (next, choice)): (usize, (&mut [f32], &mut [u32]))| {
+        let rows = |(chunk, (next, choice)): (usize, (&mut [f32], &mut [Pick]))| {
             let first = chunk * ROWS_PER_TASK;
             for (k, (out, pick)) in next.iter_mut().zip(choice.iter_mut()).enumerate() {
                 let i = first + k;
                 let (start, end) = (offsets[i], offsets[i + 1]);
-                let (mut sum, mut wsum) = (0.0f32, 0.0f32);
-                for e in &entries[start as usize..end as usize] {
-                    let w = e.weight();
-                    sum += w * mood[e.partner as usize];
-                    wsum += w;
-                }
                 let m = mood[i];
-                let mean = if wsum > 0.0 { sum / wsum } else { m };
-                *out = (1.0 - DECAY) * (m + ALPHA * (mean - m));
+                let mean = weighted_mean(&entries[start as usize..end as usize], mood).unwrap_or(m);
+                let new = flush((1.0 - DECAY) * (m + ALPHA * (mean - m)));
+                *out = new;
                 *pick = if end > start {
-                    let r = rng::stream(seed, tick, i as u64, Purpose::Workload).next_u32();
-                    start + ((u64::from(r) * u64::from(end - start)) >> 32) as u32
+                    let entry = start + below(draw(seed, tick, i), end - start);
+                    let e = &entries[entry as usize];
+                    Pick { entry, partner: e.partner, weight: e.weight(), mood: new }
                 } else {
-                    NONE
+                    Pick::NOBODY
                 };
             }
         };
@@ -205,24 +206,25 @@ impl PeerModel {
 
     /// Phase 2: move the chosen ties' weights, each entry written by its single owner.
     fn interact(&self, parallel: bool) {
-        let (entries, mirror, mood, choice) = (&self.entries, &self.mirror, &self.mood, &self.choice);
+        let (entries, mirror, choice) = (&self.entries, &self.mirror, &self.choice);
         let agent = |i: usize| {
-            let k = choice[i];
-            if k == NONE {
+            let Pick { entry, partner: j, weight, mood } = choice[i];
+            if entry == NONE {
                 return;
             }
-            let e = &entries[k as usize];
-            let j = e.partner as usize;
-            let back = mirror[k as usize];
-            let mutual = choice[j] == back;
+            let j = j as usize;
+            let other = choice[j];
+            let mutual = other.partner as usize == i;
             if mutual && j < i {
                 return; // the lower id applies both moves
             }
-            let step = if (mood[i] - mood[j]).abs() < SIMILAR_BELOW { WEIGHT_STEP } else { -WEIGHT_STEP };
+            let step = if (mood - other.mood).abs() < SIMILAR_BELOW { WEIGHT_STEP } else { -WEIGHT_STEP };
             let moves = if mutual { 2.0 } else { 1.0 };
-            let w = (e.weight() + moves * step).clamp(0.0, 1.0);
-            e.set_weight(w);
-            entries[back as usize].set_weight(w);
+            let w = (weight + moves * step).clamp(0.0, 1.0);
+            entries[entry as usize].set_weight(w);
+            // The mirror is read here, in a tight loop with many agents in flight, rather than in
+            // phase 1, where one miss per row stalled the long gather loop.
+            entries[mirror[entry as usize] as usize].set_weight(w);
         };
         let n = self.mood.len();
         if parallel {
@@ -233,6 +235,71 @@ impl PeerModel {
     }
 }
 
+/// One agent's interaction choice in one tick, with what phase 2 needs from the agent's side:
+/// recorded in phase 1, where it is in cache, so phase 2 touches one random cache line per partner.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Pick {
+    /// The chosen entry in the agent's own row, or `NONE` for an agent without ties.
+    entry: u32,
+    /// Its partner.
+    partner: u32,
+    /// The tie's weight before the interaction phase (phase 1 writes no weights, and in phase 2
+    /// only the entry's single owner writes it, after reading this).
+    weight: f32,
+    /// The agent's new mood.
+    mood: f32,
+}
+
+impl Pick {
+    /// No choice (an agent without ties).
+    const NOBODY: Pick = Pick { entry: NONE, partner: NONE, weight: 0.0, mood: 0.0 };
+}
+
+/// A mood with magnitudes below [`MOOD_FLUSH_BELOW`] set to zero.
+#[inline]
+fn flush(m: f32) -> f32 {
+    if m.abs() < MOOD_FLUSH_BELOW { 0.0 } else { m }
+}
+
+/// Weighted mean of the partners' moods over one row, `None` if the weights sum to zero. Four
+/// partial sums break the floating-point add chain (the loop is otherwise bound by add latency,
+/// not memory); their order is fixed, so the result is the same on any thread.
+#[inline]
+fn weighted_mean(row: &[Entry], mood: &[f32]) -> Option<f32> {
+    let (mut sum, mut wsum) = ([0.0f32; 4], [0.0f32; 4]);
+    let quads = row.chunks_exact(4);
+    let rest = quads.remainder();
+    for q in quads {
+        for l in 0..4 {
+            let w = q[l].weight();
+            sum[l] += w * mood[q[l].partner as usize];
+            wsum[l] += w;
+        }
+    }
+    for (l, e) in rest.iter().enumerate() {
+        let w = e.weight();
+        sum[l] += w * mood[e.partner as usize];
+        wsum[l] += w;
+    }
+    let wsum = (wsum[0] + wsum[1]) + (wsum[2] + wsum[3]);
+    (wsum > 0.0).then(|| ((sum[0] + sum[1]) + (sum[2] + sum[3])) / wsum)
+}
+
+/// The random draw of one agent in one tick: the key of its stream
+/// [`rng::stream`]`(seed, tick, agent, Purpose::Workload)`, a well-mixed 64-bit hash. One value is
+/// all an agent needs, and seeding a `Pcg32` from the key cost three times as much as the rest of
+/// the interaction phase.
+#[inline]
+fn draw(seed: u64, tick: u64, agent: usize) -> u64 {
+    rng::stream_key(seed, tick, agent as u64, Purpose::Workload)
+}
+
+/// Uniform in `0..n` from a 64-bit draw (multiply-shift on its high 32 bits).
+#[inline]
+fn below(draw: u64, n: u32) -> u32 {
+    (((draw >> 32) * u64::from(n)) >> 32) as u32
+}
+
 /// Undirected ties `lo << 32 | hi`, sorted and unique: `n * degree / 2` uniform random pairs drawn
 /// in fixed-size tasks, each from its own stream, self-pairs dropped, repeats merged.
 fn random_ties(n: usize, degree: u32, seed: u64) -> Vec<u64> {
@@ -241,14 +308,13 @@ fn random_ties(n: usize, degree: u32, seed: u64) -> Vec<u64> {
     }
     let pairs = n * degree as usize / 2;
     let n32 = n as u32;
-    let below = |r: u32| ((u64::from(r) * u64::from(n32)) >> 32) as u32;
     let mut ties: Vec<u64> = (0..pairs.div_ceil(PAIRS_PER_TASK))
         .into_par_iter()
         .flat_map_iter(|task| {
             let mut rng = rng::stream(seed, 0, GRAPH_STREAM | task as u64, Purpose::Workload);
             let len = PAIRS_PER_TASK.min(pairs - task * PAIRS_PER_TASK);
             (0..len).filter_map(move |_| {
-                let (a, b) = (below(rng.next_u32()), below(rng.next_u32()));
+                let (a, b) = (below(rng.next_u64(), n32), below(rng.next_u64(), n32));
                 (a != b).then(|| u64::from(a.min(b)) << 32 | u64::from(a.max(b)))
             })
         })
@@ -353,6 +419,42 @@ mod tests {
             assert!((0.0..=1.0).contains(&w), "{w}");
             assert_eq!(w.to_bits(), m.entries[m.mirror[k] as usize].weight.load(Ordering::Relaxed));
         }
+    }
+
+    #[test]
+    fn every_chosen_tie_moves_once_per_chooser_and_no_other_tie_moves() {
+        let mut m = PeerModel::new(300, 20, 21);
+        m.step(false);
+        let before: Vec<f32> = m.entries.iter().map(Entry::weight).collect();
+        m.step(false);
+        let mut moved = 0;
+        for i in 0..m.n_agents() {
+            for k in m.row(i) {
+                let j = m.entries[k].partner as usize;
+                let choosers =
+                    usize::from(m.choice[i].entry == k as u32) + usize::from(m.choice[j].entry == m.mirror[k]);
+                let expected = if choosers == 0 {
+                    before[k]
+                } else {
+                    moved += 1;
+                    let similar = (m.mood[i] - m.mood[j]).abs() < SIMILAR_BELOW;
+                    let step = if similar { WEIGHT_STEP } else { -WEIGHT_STEP };
+                    (before[k] + choosers as f32 * step).clamp(0.0, 1.0)
+                };
+                assert_eq!(m.entries[k].weight(), expected, "tie {i}-{j}");
+            }
+        }
+        assert!(moved > m.n_agents(), "each agent's tie moved in both rows ({moved})");
+    }
+
+    #[test]
+    fn moods_never_become_subnormal() {
+        let mut m = PeerModel::new(100, 20, 4);
+        // 0.98^4700 is about 5e-42: without the flush, moods would be subnormal by now.
+        for _ in 0..4_700 {
+            m.step(false);
+        }
+        assert!(m.moods().iter().all(|x| *x == 0.0 || x.is_normal()), "{:?}", &m.moods()[..5]);
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub enum Purpose {
     Population = 4,
     /// Bench / peer-model workloads.
     Workload = 5,
+    /// Gossip: distortion in the telling.
+    Gossip = 6,
 }
 
 /// SplitMix64 finaliser: a fast bijective mixer with good avalanche.

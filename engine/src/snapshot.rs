@@ -18,6 +18,12 @@ use crate::mood::Pad;
 use crate::needs::Needs;
 use crate::params::Params;
 use crate::personality::Personality;
+use crate::events::Party;
+use crate::gossip::Beliefs;
+use crate::groups::Feud;
+use crate::memory::{Memory, Trauma};
+use crate::social::Group;
+use crate::trust::EdgeHistory;
 use crate::user::UserState;
 use crate::world::WorldInfo;
 
@@ -81,6 +87,14 @@ pub struct CharacterState {
     pub needs: Needs,
     /// Social energy.
     pub energy: f32,
+    /// Episodic memory.
+    pub memory: Memory,
+    /// Hearsay beliefs about others.
+    pub beliefs: Beliefs,
+    /// Trauma (baseline shift and triggers).
+    pub trauma: Trauma,
+    /// Status from the last ranking.
+    pub status: f32,
 }
 
 /// One directed relationship's state.
@@ -92,6 +106,8 @@ pub struct RelationshipState {
     pub target: CharacterId,
     /// Bond.
     pub bond: Bond,
+    /// Short history (betrayals, grudges, secrets, alliances).
+    pub history: EdgeHistory,
 }
 
 /// Everything a world is, as plain data in stable-id order.
@@ -115,6 +131,12 @@ pub struct WorldState {
     pub next_seq: u64,
     /// Users of the session.
     pub users: Vec<UserState>,
+    /// Alliances.
+    pub groups: Vec<Group>,
+    /// Next fresh group id.
+    pub next_group_id: u64,
+    /// Live feuds.
+    pub feuds: Vec<((Party, Party), Feud)>,
 }
 
 impl WorldState {
@@ -135,6 +157,9 @@ impl WorldState {
             events: Vec::new(),
             next_seq: 0,
             users: Vec::new(),
+            groups: Vec::new(),
+            next_group_id: 0,
+            feuds: Vec::new(),
         }
     }
 }

@@ -9,7 +9,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, ScheduleLabel, SingleThreadedExecutor};
 use serde::Serialize;
 
-use crate::{autonomy, contagion, interaction, metrics, mood, needs};
+use crate::{autonomy, contagion, interaction, metrics, mood, needs, social};
 
 /// The label of the tick schedule.
 #[derive(ScheduleLabel, Clone, Debug, PartialEq, Eq, Hash)]
@@ -105,6 +105,20 @@ fn end_stage<const S: usize>(mut t: ResMut<StageTimings>) {
     }
 }
 
+/// Label of the schedule that recomputes derived per-tick state (metrics, hash, publicity) of a
+/// freshly built or loaded world, so it matches what the last tick left behind.
+#[derive(ScheduleLabel, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Refresh;
+
+/// Builds the refresh schedule: the Measure systems alone.
+pub fn refresh_schedule() -> Schedule {
+    let mut s = Schedule::new(Refresh);
+    s.set_executor(SingleThreadedExecutor::new());
+    s.set_build_settings(ScheduleBuildSettings { ambiguity_detection: LogLevel::Error, ..Default::default() });
+    s.add_systems((metrics::measure_world, metrics::count_events, social::publish).chain());
+    s
+}
+
 /// Builds the tick schedule.
 pub fn schedule() -> Schedule {
     use TickSystems::*;
@@ -118,7 +132,8 @@ pub fn schedule() -> Schedule {
     s.add_systems((interaction::resolve_interactions, interaction::apply_effects).chain().in_set(Resolve));
     s.add_systems(mood::update_moods.in_set(Feel));
     s.add_systems(contagion::spread_moods.in_set(Spread));
-    s.add_systems((metrics::measure_world, metrics::count_events).chain().in_set(Measure));
+    s.add_systems((social::tend_feuds, social::form_alliances, social::rank_status).chain().in_set(Socialize));
+    s.add_systems((metrics::measure_world, metrics::count_events, social::publish).chain().in_set(Measure));
     s.add_systems((
         end_stage::<0>.after(Needs).before(Decide),
         end_stage::<1>.after(Decide).before(Resolve),

@@ -15,14 +15,18 @@ use crate::exec::Parallelism;
 use crate::graph::{EdgeInput, SocialGraph};
 use crate::ids::{CharacterId, Name, Slot};
 use crate::interaction::ResolveScratch;
-use crate::metrics::{MeasureScratch, TickMetrics};
+use crate::metrics::{MeasureScratch, SlowDigest, TickMetrics};
 use crate::mood::{Mood, MoodBaseline, Pad};
 use crate::needs::{Needs, SocialEnergy};
 use crate::params::Params;
 use crate::personality::Personality;
 use crate::scenario::{Genre, Scenario, WorldSeed};
+use crate::gossip::Beliefs;
+use crate::memory::{Memory, Trauma};
+use crate::social::{Feuds, Groups, Publicity, Status};
 use crate::snapshot::{self, CharacterState, RelationshipState, SnapshotError, WorldState};
 use crate::tick::{self, Probe, StageTimings};
+use crate::trust::EdgeHistory;
 use crate::user::{Presence, Role, User};
 
 /// Ticks completed so far. The systems of tick `t` see `tick == t` (the first tick is 1).
@@ -42,6 +46,11 @@ pub struct WorldInfo {
     /// Current genre.
     pub genre: Genre,
 }
+
+/// The short history of a relationship (betrayals, grudges, secrets, alliances); mirrored from the
+/// graph index by [`Sim::sync_bonds`] like the `Bond`.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BondHistory(pub EdgeHistory);
 
 /// Free-form tags of a character (from its scenario), for scripts and patterns.
 #[derive(Component, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,12 +105,21 @@ impl Sim {
                     emotions: Emotions::default(),
                     needs: Needs::default(),
                     energy: SocialEnergy::default().0,
+                    memory: Memory::default(),
+                    beliefs: Beliefs::default(),
+                    trauma: Trauma::default(),
+                    status: 0.0,
                 }
             })
             .collect();
         let relationships = with_reverses(seed.relationships)
             .into_iter()
-            .map(|(s, t, bond)| RelationshipState { source: CharacterId(s), target: CharacterId(t), bond })
+            .map(|(s, t, bond)| RelationshipState {
+                source: CharacterId(s),
+                target: CharacterId(t),
+                bond,
+                history: EdgeHistory::default(),
+            })
             .collect();
         let state = WorldState::new(info, params, characters, relationships);
         let mut sim = Self::from_state(state, threads)?;
@@ -133,7 +151,20 @@ impl Sim {
             });
         }
         let mut world = World::new();
-        let WorldState { info, params, tick, characters, relationships, events, next_seq, users, .. } = state;
+        let WorldState {
+            info,
+            params,
+            tick,
+            characters,
+            relationships,
+            events,
+            next_seq,
+            users,
+            groups,
+            next_group_id,
+            feuds,
+            ..
+        } = state;
         let chars: Vec<(CharacterId, Entity)> = characters
             .into_iter()
             .map(|c| {
@@ -149,6 +180,10 @@ impl Sim {
                         c.needs,
                         SocialEnergy(c.energy),
                         Intent::default(),
+                        c.memory,
+                        c.beliefs,
+                        c.trauma,
+                        (Status(c.status), SlowDigest::default()),
                     ))
                     .id();
                 (c.id, e)
@@ -157,8 +192,9 @@ impl Sim {
         let rels: Vec<EdgeInput> = relationships
             .into_iter()
             .map(|r| {
-                let entity = world.spawn((Relationship { source: r.source, target: r.target }, r.bond)).id();
-                EdgeInput { source: r.source, target: r.target, entity, bond: r.bond }
+                let rel = Relationship { source: r.source, target: r.target };
+                let entity = world.spawn((rel, r.bond, BondHistory(r.history))).id();
+                EdgeInput { source: r.source, target: r.target, entity, bond: r.bond, history: r.history }
             })
             .collect();
         let graph = SocialGraph::build(&chars, &rels);
@@ -168,6 +204,26 @@ impl Sim {
         for u in users {
             world.spawn((u.user, u.role, u.presence));
         }
+        let graph_n = graph.n_characters();
+        let mut public = Publicity::default();
+        public.resize(graph_n);
+        for c in world.query::<(&Slot, &Status)>().iter(&world) {
+            public.status[c.0.0 as usize] = c.1.0;
+        }
+        for (i, grp) in groups.iter().enumerate() {
+            for m in &grp.members {
+                if let Some(s) = graph.slot_of(*m) {
+                    public.group[s as usize] = i as u32;
+                }
+            }
+        }
+        let mut group_res = Groups::restore(groups.clone(), next_group_id);
+        for grp in groups {
+            let id = grp.id;
+            group_res.set_entity(id, world.spawn(grp).id());
+        }
+        world.insert_resource(group_res);
+        world.insert_resource(Feuds::restore(feuds));
         world.insert_resource(graph);
         world.insert_resource(TickClock { tick });
         world.insert_resource(info);
@@ -175,12 +231,15 @@ impl Sim {
         world.insert_resource(Parallelism { threads });
         world.insert_resource(EventLog::restore(events, next_seq));
         world.insert_resource(MeasureScratch { seq_at_tick_start: next_seq, ..Default::default() });
+        world.insert_resource(public);
         world.init_resource::<TickMetrics>();
         world.init_resource::<ResolveScratch>();
         world.init_resource::<ContagionBuffers>();
         world.init_resource::<StageTimings>();
         let mut schedule = tick::schedule();
         schedule.initialize(&mut world).expect("the tick schedule is valid (tested: no ambiguities, no cycles)");
+        let mut refresh = tick::refresh_schedule();
+        pool.install(|| refresh.run(&mut world));
         Ok(Self { world, schedule, pool })
     }
 
@@ -262,10 +321,11 @@ impl Sim {
             return;
         }
         self.world.resource_scope(|world, graph: Mut<SocialGraph>| {
-            let mut q = world.query::<&mut Bond>();
+            let mut q = world.query::<(&mut Bond, &mut BondHistory)>();
             for e in dirty {
-                if let Ok(mut b) = q.get_mut(world, graph.relationship[e as usize]) {
+                if let Ok((mut b, mut h)) = q.get_mut(world, graph.relationship[e as usize]) {
                     *b = graph.bonds()[e as usize];
+                    h.0 = graph.history()[e as usize];
                 }
             }
         });
@@ -289,18 +349,11 @@ impl Sim {
         let mut characters: Vec<CharacterState> = self
             .world
             .query::<(
-                &CharacterId,
-                &Name,
-                &Tags,
-                &Personality,
-                &Mood,
-                &MoodBaseline,
-                &Emotions,
-                &Needs,
-                &SocialEnergy,
+                (&CharacterId, &Name, &Tags, &Personality, &Mood, &MoodBaseline, &Emotions, &Needs, &SocialEnergy),
+                (&Memory, &Beliefs, &Trauma, &Status),
             )>()
             .iter(&self.world)
-            .map(|(id, name, tags, p, m, b, e, n, en)| CharacterState {
+            .map(|((id, name, tags, p, m, b, e, n, en), (memory, beliefs, trauma, status))| CharacterState {
                 id: *id,
                 name: name.clone(),
                 tags: tags.0.clone(),
@@ -310,14 +363,18 @@ impl Sim {
                 emotions: *e,
                 needs: *n,
                 energy: en.0,
+                memory: memory.clone(),
+                beliefs: beliefs.clone(),
+                trauma: trauma.clone(),
+                status: status.0,
             })
             .collect();
         characters.sort_by_key(|c| c.id);
         let mut relationships: Vec<RelationshipState> = self
             .world
-            .query::<(&Relationship, &Bond)>()
+            .query::<(&Relationship, &Bond, &BondHistory)>()
             .iter(&self.world)
-            .map(|(r, b)| RelationshipState { source: r.source, target: r.target, bond: *b })
+            .map(|(r, b, h)| RelationshipState { source: r.source, target: r.target, bond: *b, history: h.0 })
             .collect();
         relationships.sort_by_key(|r| (r.source, r.target));
         let mut users: Vec<crate::user::UserState> = self
@@ -338,6 +395,10 @@ impl Sim {
         state.events = log.iter().cloned().collect();
         state.next_seq = log.next_seq();
         state.users = users;
+        let groups = self.world.resource::<Groups>();
+        state.groups = groups.groups.clone();
+        state.next_group_id = groups.next_id;
+        state.feuds = self.world.resource::<Feuds>().iter().map(|(k, f)| (*k, *f)).collect();
         state
     }
 

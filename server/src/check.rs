@@ -1,9 +1,9 @@
 //! `aion check`: validate scenarios without running them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use aion_engine::scenario;
+use aion_engine::scenario::{self, LoadError};
 use aion_engine::world::with_reverses;
 use clap::Args;
 
@@ -25,7 +25,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
                 // Count what a run would build: the population expanded and every bond's reverse added.
                 let world = s.expand(s.world.seed);
                 let n_relationships = with_reverses(world.relationships).len();
-                println!(
+                say!(
                     "ok: {} ({} characters, {n_relationships} relationships after expansion)",
                     path.display(),
                     world.characters.len()
@@ -33,7 +33,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("error: {e}");
+                eprintln!("error: {}", describe(path, &e));
             }
         }
     }
@@ -42,5 +42,14 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     } else {
         eprintln!("{failed} of {} scenario(s) invalid", args.scenarios.len());
         ExitCode::FAILURE
+    }
+}
+
+/// A load error as one message that names the file: every problem of an invalid scenario, one per
+/// line, or why it could not be read.
+pub fn describe(path: &Path, e: &LoadError) -> String {
+    match e {
+        LoadError::Invalid(_) => format!("invalid scenario {}: {e}", path.display()),
+        LoadError::Io { .. } => e.to_string(),
     }
 }

@@ -8,6 +8,15 @@
 //! Logs go to stderr, filtered by `RUST_LOG` (default `warn`). Errors exit with code 1 and a message on
 //! stderr; usage errors exit with code 2.
 
+/// `println!` that ignores a closed stdout (`aion run ... | head -1`) instead of panicking: the run's
+/// files matter more than its console lines.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod bench;
 mod check;
 mod output;
@@ -20,12 +29,7 @@ use tracing_subscriber::EnvFilter;
 
 /// Command line of the Aion engine.
 #[derive(Parser, Debug)]
-#[command(
-    name = "aion",
-    version,
-    about = "Run, check and benchmark Aion worlds",
-    propagate_version = true
-)]
+#[command(name = "aion", version, about = "Run, check and benchmark Aion worlds", propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -50,18 +54,29 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::bench(args).map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|e| {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", report(&e));
         ExitCode::FAILURE
     })
+}
+
+/// An error and its causes on one line, `outer: inner: ...`, skipping a cause whose text the message
+/// already holds (many error types repeat their source in their own message).
+fn report(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+    }
+    msg
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (e.g. `RUST_LOG=aion_engine=debug`), `warn` by default.
 fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 #[cfg(test)]
@@ -77,44 +92,25 @@ mod tests {
     #[test]
     fn run_needs_exactly_one_input() {
         assert!(Cli::try_parse_from(["aion", "run"]).is_err());
-        assert!(
-            Cli::try_parse_from(["aion", "run", "a.toml", "--from-snapshot", "b.snapshot"])
-                .is_err()
-        );
-        assert!(
-            Cli::try_parse_from([
-                "aion",
-                "run",
-                "--from-snapshot",
-                "b.snapshot",
-                "--seed",
-                "3"
-            ])
-            .is_err()
-        );
-        let ok = Cli::try_parse_from(["aion", "run", "a.toml", "--ticks", "0", "--threads", "2"])
-            .unwrap();
-        let Command::Run(args) = ok.command else {
-            panic!("parsed as run")
-        };
+        assert!(Cli::try_parse_from(["aion", "run", "a.toml", "--from-snapshot", "b.snapshot"]).is_err());
+        assert!(Cli::try_parse_from(["aion", "run", "--from-snapshot", "b.snapshot", "--seed", "3"]).is_err());
+        let ok = Cli::try_parse_from(["aion", "run", "a.toml", "--ticks", "0", "--threads", "2"]).unwrap();
+        let Command::Run(args) = ok.command else { panic!("parsed as run") };
         assert_eq!((args.ticks, args.threads), (0, Some(2)));
         assert!(Cli::try_parse_from(["aion", "run", "a.toml", "--threads", "0"]).is_err());
     }
 
     #[test]
+    fn reports_do_not_repeat_causes() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let e = anyhow::Error::new(io).context("cannot read x: gone").context("loading");
+        assert_eq!(report(&e), "loading: cannot read x: gone");
+    }
+
+    #[test]
     fn bench_sizes_are_a_comma_separated_list() {
-        let cli = Cli::try_parse_from([
-            "aion",
-            "bench",
-            "--characters",
-            "1000,20000",
-            "--workload",
-            "peer",
-        ])
-        .unwrap();
-        let Command::Bench(args) = cli.command else {
-            panic!("parsed as bench")
-        };
+        let cli = Cli::try_parse_from(["aion", "bench", "--characters", "1000,20000", "--workload", "peer"]).unwrap();
+        let Command::Bench(args) = cli.command else { panic!("parsed as bench") };
         assert_eq!(args.characters, vec![1000, 20000]);
         assert_eq!(args.workload, bench::Workload::Peer);
     }

@@ -5,18 +5,21 @@
 //! `snapshots/tick-<T>.snapshot`. Snapshots and the summary are written crash-safely (temporary file,
 //! then rename). The last stdout line is `world hash: <16 hex digits>`.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use aion_engine::Sim;
+use aion_engine::events::Event;
+use aion_engine::ids::Name;
 use aion_engine::scenario;
 use anyhow::{Context, Result};
 use clap::{ArgGroup, Args};
 use serde::Serialize;
 
-use crate::output::{self, EventWriter, METRICS_HEADER};
+use crate::output::{self, METRICS_HEADER};
 
 /// Most worker threads a run or bench may ask for (a typo like `--threads 10000` would otherwise try
 /// to start ten thousand OS threads).
@@ -64,7 +67,7 @@ struct Summary<'a> {
     characters: usize,
     relationships: usize,
     events: u64,
-    events_by_kind: &'a std::collections::BTreeMap<String, u64>,
+    events_by_kind: &'a BTreeMap<String, u64>,
     world_hash: String,
     elapsed_s: f64,
     ticks_per_s: f64,
@@ -75,74 +78,36 @@ struct Summary<'a> {
 pub fn run(args: &RunArgs) -> Result<()> {
     let threads = args.threads.map_or_else(available_threads, usize::from);
     let (mut sim, default_out) = build(args, threads)?;
-    let out = args.out.clone().unwrap_or(default_out);
-    let snapshots = out.join("snapshots");
-    let dir = if args.snapshot_every.is_some() {
-        &snapshots
-    } else {
-        &out
-    };
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
-    let create = |name: &str| -> Result<BufWriter<File>> {
-        let path = out.join(name);
-        let f = File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(BufWriter::with_capacity(WRITE_BUFFER_BYTES, f))
-    };
-    let (mut events, mut metrics) = (create("events.jsonl")?, create("metrics.csv")?);
-    writeln!(metrics, "{METRICS_HEADER}")?;
-
     let info = sim.info().clone();
-    let (n_characters, n_relationships) =
-        (sim.graph().n_characters(), sim.graph().n_relationships());
-    println!(
-        "{}: {n_characters} characters, {n_relationships} relationships, seed {}, {threads} thread(s)",
-        info.name, info.seed
-    );
+    let (n_characters, n_relationships) = (sim.graph().n_characters(), sim.graph().n_relationships());
     let names = sim.names();
-    let mut writer = EventWriter::new(&names);
     // A fresh world's log starts with its `world_started` event; a snapshot's log holds events the
     // earlier run already wrote, so only what follows is new.
-    let mut next_seq = if args.from_snapshot.is_some() {
-        sim.events().next_seq()
-    } else {
-        0
-    };
+    let first_seq = if args.from_snapshot.is_some() { sim.events().next_seq() } else { 0 };
+    let mut out = Outputs::create(args.out.clone().unwrap_or(default_out), &names, first_seq, args, threads)?;
+    say!(
+        "{}: {n_characters} characters, {n_relationships} relationships, seed {}, {threads} thread(s)",
+        info.name,
+        info.seed
+    );
     let start_tick = sim.tick();
     let bar = output::progress_bar(args.ticks, "ticks");
     let started = Instant::now();
     let mut stepping = Duration::ZERO;
-    let written = |path: &Path| format!("cannot write {}", path.display());
-    drain(&sim, &mut writer, &mut events, &mut next_seq)
-        .with_context(|| written(&out.join("events.jsonl")))?;
+    out.drain(&sim)?;
     for _ in 0..args.ticks {
         let t = Instant::now();
         sim.step();
         stepping += t.elapsed();
-        writeln!(metrics, "{}", output::metrics_row(&sim.metrics()))
-            .with_context(|| written(&out.join("metrics.csv")))?;
-        drain(&sim, &mut writer, &mut events, &mut next_seq)
-            .with_context(|| written(&out.join("events.jsonl")))?;
-        if args.snapshot_every.is_some_and(|k| sim.tick() % k == 0) {
-            let name = format!("tick-{}.snapshot", sim.tick());
-            output::write_atomic(&snapshots, &name, &sim.snapshot())
-                .with_context(|| written(&snapshots.join(&name)))?;
-        }
+        out.record(&mut sim)?;
         bar.inc(1);
     }
-    events
-        .flush()
-        .with_context(|| written(&out.join("events.jsonl")))?;
-    metrics
-        .flush()
-        .with_context(|| written(&out.join("metrics.csv")))?;
-    output::write_atomic(&out, "final.snapshot", &sim.snapshot())
-        .with_context(|| written(&out.join("final.snapshot")))?;
+    let (dir, counts) = out.finish(&mut sim)?;
     let elapsed = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
 
     let hash = output::hex(sim.world_hash());
-    let events_total: u64 = writer.counts.values().sum();
+    let events_total: u64 = counts.values().sum();
     let summary = Summary {
         scenario: args.scenario.as_deref(),
         snapshot: args.from_snapshot.as_deref(),
@@ -155,83 +120,126 @@ pub fn run(args: &RunArgs) -> Result<()> {
         characters: n_characters,
         relationships: n_relationships,
         events: events_total,
-        events_by_kind: &writer.counts,
+        events_by_kind: &counts,
         world_hash: hash.clone(),
         elapsed_s: elapsed,
         ticks_per_s: args.ticks as f64 / elapsed.max(1e-9),
         step_s: stepping.as_secs_f64(),
     };
     let json = serde_json::to_vec_pretty(&summary).context("cannot encode the summary")?;
-    output::write_atomic(&out, "summary.json", &json)
-        .with_context(|| written(&out.join("summary.json")))?;
-    println!(
-        "ran {} ticks ({} -> {}) in {elapsed:.2} s ({:.0} ticks/s), {events_total} events",
+    output::write_atomic(&dir, "summary.json", &json).with_context(|| cannot_write(&dir.join("summary.json")))?;
+    say!(
+        "ran {} ticks (tick {start_tick} -> {}) in {elapsed:.2} s ({:.0} ticks/s), {events_total} events",
         args.ticks,
-        start_tick,
         sim.tick(),
         summary.ticks_per_s
     );
-    println!("wrote {}", out.display());
-    println!("world hash: {hash}");
+    say!("wrote {}", dir.display());
+    say!("world hash: {hash}");
     Ok(())
+}
+
+/// The files of one run, open for writing.
+struct Outputs<'n> {
+    dir: PathBuf,
+    events: BufWriter<File>,
+    metrics: BufWriter<File>,
+    /// Display names and keys by stable id, for event lines.
+    names: &'n [Name],
+    /// Events written, by kind.
+    counts: BTreeMap<String, u64>,
+    /// Renders event lines in parallel when a tick logs many (`None` with one thread).
+    pool: Option<rayon::ThreadPool>,
+    /// `seq` of the next event to write.
+    next_seq: u64,
+    snapshot_every: Option<u64>,
+}
+
+impl<'n> Outputs<'n> {
+    /// Creates `dir` (and `dir/snapshots` when snapshots are due), `events.jsonl` and `metrics.csv`.
+    fn create(dir: PathBuf, names: &'n [Name], next_seq: u64, args: &RunArgs, threads: usize) -> Result<Self> {
+        let snapshot_every = args.snapshot_every;
+        let deepest = if snapshot_every.is_some() { dir.join("snapshots") } else { dir.clone() };
+        std::fs::create_dir_all(&deepest)
+            .with_context(|| format!("cannot create output directory {}", deepest.display()))?;
+        let create = |name: &str| -> Result<BufWriter<File>> {
+            let path = dir.join(name);
+            let f = File::create(&path).with_context(|| cannot_write(&path))?;
+            Ok(BufWriter::with_capacity(WRITE_BUFFER_BYTES, f))
+        };
+        let (events, mut metrics) = (create("events.jsonl")?, create("metrics.csv")?);
+        writeln!(metrics, "{METRICS_HEADER}").with_context(|| cannot_write(&dir.join("metrics.csv")))?;
+        let pool = if threads > 1 {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).thread_name(|i| format!("aion-output-{i}"));
+            Some(pool.build().with_context(|| format!("cannot start {threads} output thread(s)"))?)
+        } else {
+            None
+        };
+        Ok(Self { events, metrics, names, counts: BTreeMap::new(), pool, next_seq, snapshot_every, dir })
+    }
+
+    /// Records the tick just run: its metrics row, its events, and a snapshot when one is due.
+    fn record(&mut self, sim: &mut Sim) -> Result<()> {
+        writeln!(self.metrics, "{}", output::metrics_row(&sim.metrics()))
+            .with_context(|| cannot_write(&self.dir.join("metrics.csv")))?;
+        self.drain(sim)?;
+        if self.snapshot_every.is_some_and(|k| sim.tick() % k == 0) {
+            let (dir, name) = (self.dir.join("snapshots"), format!("tick-{}.snapshot", sim.tick()));
+            output::write_atomic(&dir, &name, &sim.snapshot()).with_context(|| cannot_write(&dir.join(&name)))?;
+        }
+        Ok(())
+    }
+
+    /// Writes every event logged since the last call. Warns if the bounded log already dropped some
+    /// (only possible if one tick logs more than `EVENT_LOG_MAX` events).
+    fn drain(&mut self, sim: &Sim) -> Result<()> {
+        let log = sim.events();
+        if let Some(first) = log.since(self.next_seq).next()
+            && first.seq > self.next_seq
+        {
+            tracing::warn!(lost = first.seq - self.next_seq, "the event log dropped events before they were written");
+        }
+        let new: Vec<&Event> = log.since(self.next_seq).collect();
+        output::write_events(&mut self.events, &new, self.names, &mut self.counts, self.pool.as_ref())
+            .with_context(|| cannot_write(&self.dir.join("events.jsonl")))?;
+        self.next_seq = log.next_seq();
+        Ok(())
+    }
+
+    /// Flushes the logs and writes `final.snapshot`; returns the directory and the event counts.
+    fn finish(mut self, sim: &mut Sim) -> Result<(PathBuf, BTreeMap<String, u64>)> {
+        self.events.flush().with_context(|| cannot_write(&self.dir.join("events.jsonl")))?;
+        self.metrics.flush().with_context(|| cannot_write(&self.dir.join("metrics.csv")))?;
+        output::write_atomic(&self.dir, "final.snapshot", &sim.snapshot())
+            .with_context(|| cannot_write(&self.dir.join("final.snapshot")))?;
+        Ok((self.dir, self.counts))
+    }
+}
+
+fn cannot_write(path: &Path) -> String {
+    format!("cannot write {}", path.display())
 }
 
 /// The simulation and the default output directory.
 fn build(args: &RunArgs, threads: usize) -> Result<(Sim, PathBuf)> {
     if let Some(path) = &args.from_snapshot {
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("cannot read snapshot {}", path.display()))?;
-        let sim = Sim::from_snapshot(&bytes, threads)
-            .with_context(|| format!("cannot load snapshot {}", path.display()))?;
-        let out = PathBuf::from("out").join(format!(
-            "{}-from-tick-{}",
-            slug(&sim.info().name),
-            sim.tick()
-        ));
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read snapshot {}", path.display()))?;
+        let sim =
+            Sim::from_snapshot(&bytes, threads).with_context(|| format!("cannot load snapshot {}", path.display()))?;
+        let out = PathBuf::from("out").join(format!("{}-from-tick-{}", slug(&sim.info().name), sim.tick()));
         return Ok((sim, out));
     }
-    let path = args
-        .scenario
-        .as_ref()
-        .context("a scenario or --from-snapshot is required")?;
-    let s = scenario::load(path)?;
+    let path = args.scenario.as_ref().context("a scenario or --from-snapshot is required")?;
+    let s = scenario::load(path).map_err(|e| anyhow::anyhow!(crate::check::describe(path, &e)))?;
     let sim = Sim::from_scenario(&s, args.seed, threads)
         .with_context(|| format!("cannot build the world of {}", path.display()))?;
-    let stem = path
-        .file_stem()
-        .map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
+    let stem = path.file_stem().map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
     Ok((sim, PathBuf::from("out").join(stem)))
-}
-
-/// Writes every event logged since `next_seq` and advances it. Warns if the bounded log already
-/// dropped some (only possible if one tick logs more than `EVENT_LOG_MAX` events).
-fn drain(
-    sim: &Sim,
-    writer: &mut EventWriter,
-    out: &mut impl Write,
-    next_seq: &mut u64,
-) -> std::io::Result<()> {
-    let log = sim.events();
-    if let Some(first) = log.since(*next_seq).next()
-        && first.seq > *next_seq
-    {
-        tracing::warn!(
-            lost = first.seq - *next_seq,
-            "the event log dropped events before they were written"
-        );
-    }
-    for ev in log.since(*next_seq) {
-        writer.write(out, ev)?;
-    }
-    *next_seq = log.next_seq();
-    Ok(())
 }
 
 /// Threads to use when not told: the machine's available parallelism.
 pub fn available_threads() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(THREADS_MAX)
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(THREADS_MAX)
 }
 
 /// A world name as a directory name: lower-case ASCII letters and digits, other runs as `-`.
@@ -245,11 +253,7 @@ fn slug(name: &str) -> String {
         }
     }
     let s = s.trim_end_matches('-');
-    if s.is_empty() {
-        "world".to_owned()
-    } else {
-        s.to_owned()
-    }
+    if s.is_empty() { "world".to_owned() } else { s.to_owned() }
 }
 
 #[cfg(test)]

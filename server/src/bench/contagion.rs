@@ -50,9 +50,7 @@ struct Case {
 
 /// Times every size; prints the table as it goes.
 pub fn bench(s: &Setup) -> Result<Vec<Row>> {
-    println!(
-        "contagion kernel; traffic model {BYTES_PER_RELATIONSHIP} B/relationship + {BYTES_PER_CHARACTER} B/character"
-    );
+    say!("contagion kernel; traffic model {BYTES_PER_RELATIONSHIP} B/relationship + {BYTES_PER_CHARACTER} B/character");
     let bar = output::progress_bar(s.sizes.len() as u64, "sizes");
     let headers = [
         "characters",
@@ -66,73 +64,65 @@ pub fn bench(s: &Setup) -> Result<Vec<Row>> {
         "GB/s",
         "vs locality",
     ];
-    let table = Table::new(&bar, &headers, 7);
+    let table = Table::new(&bar, &headers, 9);
     let pool = |threads: usize| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .with_context(|| format!("cannot start {threads} worker thread(s)"))
     };
-    let pools: Vec<(usize, ThreadPool)> = if s.threads > 1 {
-        vec![(1, pool(1)?), (s.threads, pool(s.threads)?)]
-    } else {
-        vec![(1, pool(1)?)]
-    };
+    let pools: Vec<(usize, ThreadPool)> =
+        if s.threads > 1 { vec![(1, pool(1)?), (s.threads, pool(s.threads)?)] } else { vec![(1, pool(1)?)] };
     let mut rows = Vec::new();
     for &n in &s.sizes {
         bar.set_message(format!("{n} characters: building"));
-        let (ordered, params) = build(s, n)?;
-        let shuffled = permuted(&ordered, s.seed);
-        let first = rows.len();
-        for case in [ordered, shuffled] {
-            bar.set_message(format!("{n} characters: {} order", case.order));
-            let mut case = case;
-            for (threads, pool) in &pools {
-                let parallel = Parallelism { threads: *threads }.parallel(n as usize);
-                let (steps, t) = pool.install(|| {
-                    s.budget
-                        .time(|| contagion::spread(&case.graph, &mut case.bufs, &params, parallel))
-                });
-                rows.push(row(n, &case, "spread", *threads, steps, t.as_secs_f64()));
-            }
-            let (steps, t) = plain(&case, params.contagion_rate, s.budget);
-            rows.push(row(n, &case, "plain_csr", 1, steps, t));
+        let (mut ordered, params) = build(s, n)?;
+        let mut shuffled = permuted(&ordered, s.seed);
+        bar.set_message(format!("{n} characters: timing"));
+        let locality = time_case(s, &mut ordered, &params, &pools);
+        let mut random = time_case(s, &mut shuffled, &params, &pools);
+        for (r, base) in random.iter_mut().zip(&locality) {
+            r.vs_locality = r.ms_per_step / base.ms_per_step;
         }
-        for i in first..rows.len() {
-            let base = rows[first..]
-                .iter()
-                .find(|r| {
-                    r.order == "locality"
-                        && r.kernel == rows[i].kernel
-                        && r.threads == rows[i].threads
-                })
-                .map_or(rows[i].ms_per_step, |r| r.ms_per_step);
-            rows[i].vs_locality = rows[i].ms_per_step / base;
-            let r = &rows[i];
-            table.print(
-                &bar,
-                vec![
-                    n.to_string(),
-                    r.relationships.to_string(),
-                    r.kernel.to_owned(),
-                    r.order.to_owned(),
-                    r.threads.to_string(),
-                    r.steps.to_string(),
-                    num(r.ms_per_step),
-                    num(r.edges_per_s / 1e9),
-                    num(r.gb_per_s),
-                    format!("{:.2}x", r.vs_locality),
-                ],
-            );
+        for r in locality.iter().chain(&random) {
+            let cells = vec![
+                n.to_string(),
+                r.relationships.to_string(),
+                r.kernel.to_owned(),
+                r.order.to_owned(),
+                r.threads.to_string(),
+                r.steps.to_string(),
+                num(r.ms_per_step),
+                num(r.edges_per_s / 1e9),
+                num(r.gb_per_s),
+                format!("{:.2}x", r.vs_locality),
+            ];
+            table.print(&bar, cells);
         }
+        rows.extend(locality.into_iter().chain(random));
         bar.inc(1);
     }
     bar.finish_and_clear();
-    println!(
+    say!(
         "locality: the engine's BFS renumbering; random: the same graph with characters randomly permuted. \
          Bandwidth for reference (PERFORMANCE.md, not measured in this run): ~40 GB/s with 1 thread, ~77 GB/s with 2."
     );
     Ok(rows)
+}
+
+/// Times the Spread kernel on every pool and the plain kernel on one thread.
+fn time_case(s: &Setup, case: &mut Case, params: &Params, pools: &[(usize, ThreadPool)]) -> Vec<Row> {
+    let n = case.bufs.out.len() as u32;
+    let mut rows = Vec::new();
+    for (threads, pool) in pools {
+        let parallel = Parallelism { threads: *threads }.parallel(n as usize);
+        let (steps, t) = pool
+            .install(|| s.budget.warm_and_time(|| contagion::spread(&case.graph, &mut case.bufs, params, parallel)));
+        rows.push(row(n, case, "spread", *threads, steps, t.as_secs_f64()));
+    }
+    let (steps, t) = plain(case, params.contagion_rate, s.budget);
+    rows.push(row(n, case, "plain_csr", 1, steps, t));
+    rows
 }
 
 fn row(n: u32, case: &Case, kernel: &'static str, threads: usize, steps: u64, secs: f64) -> Row {
@@ -157,7 +147,7 @@ fn row(n: u32, case: &Case, kernel: &'static str, threads: usize, steps: u64, se
 fn plain(case: &Case, rate: f32, budget: Budget) -> (u64, f64) {
     let mut a = case.input.clone();
     let mut b = vec![0.0f32; a.len()];
-    let (steps, t) = budget.time(|| {
+    let (steps, t) = budget.warm_and_time(|| {
         contagion::plain_csr_step(&case.graph.offsets, &case.graph.edges, &a, &mut b, rate);
         std::mem::swap(&mut a, &mut b);
     });
@@ -167,32 +157,16 @@ fn plain(case: &Case, rate: f32, budget: Budget) -> (u64, f64) {
 /// A generated world's CSR and Spread buffers after one tick, in the engine's own (locality) order.
 fn build(s: &Setup, n: u32) -> Result<(Case, Params)> {
     let world = scenario::generate(n, s.degree, 0.1, 0.35, s.seed);
-    let info = WorldInfo {
-        name: format!("bench-{n}"),
-        seed: s.seed,
-        genre: Genre::default(),
-    };
+    let info = WorldInfo { name: format!("bench-{n}"), seed: s.seed, genre: Genre::default() };
     let mut sim = Sim::from_seed(world, info, Params::default(), s.threads)
         .with_context(|| format!("cannot build a world of {n} characters"))?;
     sim.step(); // fills the Spread buffers
     let graph = sim.graph().clone();
     let b = sim.world().resource::<ContagionBuffers>();
-    let bufs = ContagionBuffers {
-        send: b.send.clone(),
-        recv: b.recv.clone(),
-        out: b.out.clone(),
-    };
+    let bufs = ContagionBuffers { send: b.send.clone(), recv: b.recv.clone(), out: b.out.clone() };
     let input = bufs.recv.iter().map(|r| r.1.p).collect();
     let params = sim.world().resource::<Params>().clone();
-    Ok((
-        Case {
-            order: "locality",
-            graph,
-            bufs,
-            input,
-        },
-        params,
-    ))
+    Ok((Case { order: "locality", graph, bufs, input }, params))
 }
 
 /// The same case with characters randomly renumbered: row `perm[s]` is old row `s` with partners
@@ -213,15 +187,11 @@ fn permuted(c: &Case, seed: u64) -> Case {
     graph.edges = Vec::with_capacity(c.graph.edges.len());
     graph.offsets.push(0);
     for &old in &order {
-        let row = &c.graph.edges
-            [c.graph.offsets[old as usize] as usize..c.graph.offsets[old as usize + 1] as usize];
+        let row = &c.graph.edges[c.graph.offsets[old as usize] as usize..c.graph.offsets[old as usize + 1] as usize];
         let start = graph.edges.len();
-        graph
-            .edges
-            .extend(row.iter().map(|e| aion_engine::graph::Edge {
-                partner: perm[e.partner as usize],
-                weight: e.weight,
-            }));
+        graph.edges.extend(
+            row.iter().map(|e| aion_engine::graph::Edge { partner: perm[e.partner as usize], weight: e.weight }),
+        );
         graph.edges[start..].sort_unstable_by_key(|e| e.partner);
         graph.offsets.push(graph.edges.len() as u32);
     }
@@ -232,12 +202,7 @@ fn permuted(c: &Case, seed: u64) -> Case {
         out: c.bufs.out.clone(),
     };
     let input = (0..n).map(|v| c.input[moved(v)]).collect();
-    Case {
-        order: "random",
-        graph,
-        bufs,
-        input,
-    }
+    Case { order: "random", graph, bufs, input }
 }
 
 #[cfg(test)]
@@ -249,9 +214,8 @@ mod tests {
     #[test]
     fn permuting_renames_partners_and_keeps_each_step_the_same() {
         let offsets = vec![0, 2, 3, 4];
-        let edges = [(1, 0.5), (2, 1.0), (0, 0.25), (0, 1.0)]
-            .map(|(partner, weight)| Edge { partner, weight })
-            .to_vec();
+        let edges =
+            [(1, 0.5), (2, 1.0), (0, 0.25), (0, 1.0)].map(|(partner, weight)| Edge { partner, weight }).to_vec();
         let input = vec![0.1, -0.4, 0.9];
         let bufs = ContagionBuffers {
             send: vec![[0.0; 4]; 3],
@@ -260,12 +224,7 @@ mod tests {
         };
         let mut graph = SocialGraph::default();
         (graph.offsets, graph.edges) = (offsets, edges);
-        let case = Case {
-            order: "locality",
-            graph,
-            bufs,
-            input,
-        };
+        let case = Case { order: "locality", graph, bufs, input };
         let p = permuted(&case, 9);
         let step = |c: &Case| {
             let mut out = vec![0.0; 3];

@@ -80,16 +80,9 @@ struct Setup {
 
 /// Runs `aion bench`.
 pub fn bench(args: &BenchArgs) -> Result<()> {
-    let max = if args.workload == Workload::Peer {
-        PEER_AGENTS_MAX
-    } else {
-        CHARACTERS_MAX
-    };
+    let max = if args.workload == Workload::Peer { PEER_AGENTS_MAX } else { CHARACTERS_MAX };
     if let Some(&n) = args.characters.iter().find(|&&n| n == 0 || n > max) {
-        anyhow::bail!(
-            "--characters {n}: each size must be in 1..={max} for the {:?} workload",
-            args.workload
-        );
+        anyhow::bail!("--characters {n}: each size must be in 1..={max} for the {:?} workload", args.workload);
     }
     let setup = Setup {
         sizes: args.characters.clone(),
@@ -113,7 +106,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         });
         std::fs::write(path, serde_json::to_vec_pretty(&doc)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
-        println!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
     Ok(())
 }
@@ -126,6 +119,14 @@ struct Budget {
 }
 
 impl Budget {
+    /// Calls `step` [`WARMUP_TICKS`] times untimed, then [`Budget::time`]s it.
+    fn warm_and_time(self, mut step: impl FnMut()) -> (u64, Duration) {
+        for _ in 0..WARMUP_TICKS {
+            step();
+        }
+        self.time(step)
+    }
+
     /// Calls `step` for the budget; returns the steps taken and the time they took.
     fn time(self, mut step: impl FnMut()) -> (u64, Duration) {
         let start = Instant::now();
@@ -168,12 +169,8 @@ impl Table {
 
     /// Prints one row, right-aligned under the headers.
     fn print(&self, bar: &ProgressBar, cells: Vec<String>) {
-        let line: Vec<String> = cells
-            .iter()
-            .zip(&self.widths)
-            .map(|(c, &w)| format!("{c:>w$}"))
-            .collect();
-        bar.suspend(|| println!("{}", line.join("  ")));
+        let line: Vec<String> = cells.iter().zip(&self.widths).map(|(c, &w)| format!("{c:>w$}")).collect();
+        bar.suspend(|| say!("{}", line.join("  ")));
     }
 }
 

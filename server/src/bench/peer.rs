@@ -8,7 +8,7 @@ use aion_engine::peer::PeerModel;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::{Setup, Table, WARMUP_TICKS, num};
+use super::{Setup, Table, num};
 use crate::output;
 
 /// Ticks/s of the peers at 1k / 10k / 100k / 1M agents, medians on a 2-core machine of this kind
@@ -40,14 +40,11 @@ pub struct Row {
 
 /// Times every size; prints the table as it goes.
 pub fn bench(s: &Setup) -> Result<Vec<Row>> {
-    println!(
-        "peer model (contagion + interaction, mean degree {}), {} thread(s)",
-        s.degree, s.threads
-    );
+    say!("peer model (contagion + interaction, mean degree {}), {} thread(s)", s.degree, s.threads);
     let bar = output::progress_bar(s.sizes.len() as u64, "sizes");
     let headers = [
-        "agents", "entries", "threads", "build s", "ticks", "ticks/s", "ms/tick", "Mesa*",
-        "numpy*", "Rust*", "x Mesa", "x numpy",
+        "agents", "entries", "threads", "build s", "ticks", "ticks/s", "ms/tick", "Mesa*", "numpy*", "Rust*", "x Mesa",
+        "x numpy",
     ];
     let table = Table::new(&bar, &headers, 7);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -59,12 +56,7 @@ pub fn bench(s: &Setup) -> Result<Vec<Row>> {
         bar.set_message(format!("{n} agents"));
         let row = pool.install(|| one(s, n));
         let opt = |x: Option<f64>| x.map_or_else(|| "-".to_owned(), num);
-        let ratio = |x: Option<f64>| {
-            x.map_or_else(
-                || "-".to_owned(),
-                |r| format!("{}x", num(row.ticks_per_s / r)),
-            )
-        };
+        let ratio = |x: Option<f64>| x.map_or_else(|| "-".to_owned(), |r| format!("{}x", num(row.ticks_per_s / r)));
         table.print(
             &bar,
             vec![
@@ -86,7 +78,7 @@ pub fn bench(s: &Setup) -> Result<Vec<Row>> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    println!(
+    say!(
         "* ticks/s: reference figures from shared/bench/peers, not measured in this run (Mesa 3.3 idiomatic, \
          numpy/scipy, careful plain Rust; 2-core machine of this kind)"
     );
@@ -98,10 +90,7 @@ fn one(s: &Setup, n: u32) -> Row {
     let mut model = PeerModel::new(n as usize, s.degree, s.seed);
     let build_s = started.elapsed().as_secs_f64();
     let parallel = Parallelism { threads: s.threads }.parallel(n as usize);
-    for _ in 0..WARMUP_TICKS {
-        model.step(parallel);
-    }
-    let (ticks, elapsed) = s.budget.time(|| model.step(parallel));
+    let (ticks, elapsed) = s.budget.warm_and_time(|| model.step(parallel));
     let reference = REFERENCE.iter().find(|r| r.0 == n);
     Row {
         agents: n,

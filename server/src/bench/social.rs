@@ -39,18 +39,10 @@ pub struct Row {
 /// Times every size; prints the table as it goes.
 pub fn bench(s: &Setup) -> Result<Vec<Row>> {
     let stages = TickSystems::ALL.map(TickSystems::name);
-    let mut headers = vec![
-        "characters",
-        "relationships",
-        "threads",
-        "build s",
-        "B/char",
-        "ticks",
-        "ticks/s",
-        "ms/tick",
-    ];
+    let mut headers =
+        vec!["characters", "relationships", "threads", "build s", "B/char", "ticks", "ticks/s", "ms/tick"];
     headers.extend(stages);
-    println!("social model, full tick; stage columns: ns per character per tick");
+    say!("social model, full tick; stage columns: ns per character per tick");
     let bar = output::progress_bar(s.sizes.len() as u64, "sizes");
     let table = Table::new(&bar, &headers, 7);
     let mut rows = Vec::new();
@@ -62,8 +54,7 @@ pub fn bench(s: &Setup) -> Result<Vec<Row>> {
             row.relationships.to_string(),
             row.threads.to_string(),
             format!("{:.2}", row.build_s),
-            row.bytes_per_character
-                .map_or_else(|| "n/a".into(), |b| format!("{b:.0}")),
+            row.bytes_per_character.map_or_else(|| "n/a".into(), |b| format!("{b:.0}")),
             row.ticks.to_string(),
             num(row.ticks_per_s),
             num(row.ms_per_tick),
@@ -74,9 +65,7 @@ pub fn bench(s: &Setup) -> Result<Vec<Row>> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    println!(
-        "B/char: resident memory added by building the world, per character, relationships included"
-    );
+    say!("B/char: resident memory added by building the world, per character, relationships included");
     Ok(rows)
 }
 
@@ -84,17 +73,12 @@ fn one(s: &Setup, n: u32) -> Result<Row> {
     let rss_before = rss_bytes();
     let started = Instant::now();
     let world = scenario::generate(n, s.degree, REWIRE, SPREAD, s.seed);
-    let info = WorldInfo {
-        name: format!("bench-{n}"),
-        seed: s.seed,
-        genre: Genre::default(),
-    };
+    let info = WorldInfo { name: format!("bench-{n}"), seed: s.seed, genre: Genre::default() };
     let mut sim = Sim::from_seed(world, info, Params::default(), s.threads)
         .with_context(|| format!("cannot build a world of {n} characters"))?;
     let build_s = started.elapsed().as_secs_f64();
-    let bytes_per_character = rss_before
-        .zip(rss_bytes())
-        .map(|(before, after)| after.saturating_sub(before) as f64 / f64::from(n.max(1)));
+    let bytes_per_character =
+        rss_before.zip(rss_bytes()).map(|(before, after)| after.saturating_sub(before) as f64 / f64::from(n.max(1)));
     for _ in 0..WARMUP_TICKS {
         sim.step();
     }

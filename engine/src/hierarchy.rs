@@ -1,0 +1,371 @@
+//! Status from respect flows: weighted PageRank over the respect graph (MECHANICS.md, "Groups,
+//! conflicts, hierarchy": "Status: PageRank (damping 0.85) over the respect graph").
+//!
+//! Respect is given from `s` to `t`, so status flows along the edge to `t`: being respected by
+//! well-respected people counts for more (Brin & Page 1998, "The anatomy of a large-scale hypertextual
+//! Web search engine"; weighted transitions as in Xing & Ghorbani 2004, "Weighted PageRank
+//! algorithm", here simply proportional to respect). Pure functions; the ECS side builds the respect
+//! CSR, calls [`pagerank`] every K ticks, maps ranks to [`status_scores`] and reports
+//! [`status_changes`].
+//!
+//! **Determinism.** The transposed graph is built once per call, with every in-row in source-slot
+//! order. Each iteration computes a node's new rank as a sequential `f64` sum over its in-edges, rows
+//! split into fixed chunks of [`ROWS_PER_TASK`] across threads (PERFORMANCE.md rule 3); the global sums
+//! (dangling mass, residual, total) are per-chunk partial sums combined in chunk order. The chunking
+//! never depends on the thread count, so `parallel` true and false give bit-identical ranks.
+
+use rayon::prelude::*;
+
+/// PageRank damping: the probability the "random respecter" follows a respect edge rather than
+/// jumping anywhere (Brin & Page's 0.85, as MECHANICS.md asks).
+pub const DAMPING: f32 = 0.85;
+/// A good default residual (L1 change of the rank vector) at which to stop: far below any status
+/// difference that matters, reached in about 85 iterations at damping 0.85.
+pub const TOLERANCE: f32 = 1e-6;
+/// Most iterations per call, whatever `iterations_max` asks: power iteration converges at rate
+/// `damping^k`, so 1,000 iterations reach any `f32` tolerance for damping up to 0.98; the cap bounds
+/// the cost of one recomputation.
+pub const ITERATIONS_MAX: usize = 1000;
+/// Most nodes per graph: slots and CSR offsets are `u32`.
+pub const NODES_MAX: usize = u32::MAX as usize;
+/// Rank, as a multiple of the uniform share `1/n`, that maps to status +1; its inverse maps to -1.
+/// It is `1 / (1 - DAMPING)`: the least rank PageRank gives anyone is `(1 - damping) / n` (nobody
+/// respects them), so at the default damping the floor is exactly -1 and the scale is symmetric in log.
+pub const STATUS_RATIO_MAX: f64 = 1.0 / (1.0 - DAMPING as f64);
+/// Rows per chunk: the unit of parallel work and of the fixed-order reductions. Never depends on the
+/// thread count, so results do not either.
+pub const ROWS_PER_TASK: usize = 4096;
+
+/// Below this many nodes the iteration stays on the calling thread even when `parallel` is asked:
+/// waking workers costs more than the work (PERFORMANCE.md). Results are identical either way.
+const PARALLEL_MIN: usize = 2 * ROWS_PER_TASK;
+
+/// PageRank with its convergence record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageRank {
+    /// Rank per slot, positive, summing to 1.
+    pub ranks: Vec<f32>,
+    /// Iterations run.
+    pub iterations: usize,
+    /// L1 change of the rank vector in the last iteration (the stop criterion).
+    pub residual: f32,
+}
+
+/// Weighted PageRank of every node of a directed CSR graph. See [`pagerank_with_stats`].
+pub fn pagerank(
+    offsets: &[u32],
+    partners: &[u32],
+    weights: &[f32],
+    damping: f32,
+    iterations_max: usize,
+    tolerance: f32,
+    parallel: bool,
+) -> Vec<f32> {
+    pagerank_with_stats(offsets, partners, weights, damping, iterations_max, tolerance, parallel).ranks
+}
+
+/// Weighted PageRank, with the number of iterations and the final residual.
+///
+/// Row `s` of the CSR (`partners[offsets[s]..offsets[s + 1]]`, `weights` alongside) lists the nodes
+/// `s` respects. Node `s` passes its rank to its targets in proportion to the weights; only weights
+/// `> 0` count (zero, negative and NaN edges are ignored, as are self-loops). A node that respects
+/// nobody ("dangling") spreads its rank uniformly, the usual fix. Each iteration:
+/// `r'(t) = (1 - d)/n + d * (sum over s -> t of r(s) w(s,t) / W(s) + D/n)`, with `W(s)` the out-weight
+/// of `s` and `D` the dangling nodes' total rank. Stops when the L1 change falls below `tolerance` or
+/// after `iterations_max` iterations (capped at [`ITERATIONS_MAX`]); ranks are then normalised to sum 1.
+/// `damping` is clamped to [0, 1] (NaN means [`DAMPING`]).
+///
+/// With `parallel`, rows are split across the current rayon pool; the result is bit-identical either
+/// way (module docs). Cost: one transpose (`O(E)`, sequential) and `O(E)` per iteration.
+pub fn pagerank_with_stats(
+    offsets: &[u32],
+    partners: &[u32],
+    weights: &[f32],
+    damping: f32,
+    iterations_max: usize,
+    tolerance: f32,
+    parallel: bool,
+) -> PageRank {
+    let n = offsets.len().saturating_sub(1);
+    assert!(n <= NODES_MAX, "{n} nodes; PageRank takes at most {NODES_MAX}");
+    assert_eq!(partners.len(), weights.len(), "one weight per edge");
+    assert_eq!(offsets.last().map_or(0, |&o| o as usize), partners.len(), "offsets end at the edge count");
+    if n == 0 {
+        return PageRank { ranks: Vec::new(), iterations: 0, residual: 0.0 };
+    }
+    let d = if damping.is_nan() { DAMPING } else { damping.clamp(0.0, 1.0) } as f64;
+    let g = InEdges::transpose(offsets, partners, weights);
+    let uniform = 1.0 / n as f64;
+    let mut rank = vec![uniform; n];
+    let mut next = vec![0.0f64; n];
+    let mut dangling_mass: f64 = g.dangling.iter().filter(|&&x| x).count() as f64 * uniform;
+    let (mut iterations, mut residual) = (0, f64::INFINITY);
+    while iterations < iterations_max.min(ITERATIONS_MAX) && residual >= tolerance as f64 {
+        let base = (1.0 - d) * uniform + d * dangling_mass * uniform;
+        let sums = step(&g, &rank, &mut next, base, d, parallel && n >= PARALLEL_MIN);
+        (dangling_mass, residual) = (sums.dangling, sums.delta);
+        std::mem::swap(&mut rank, &mut next);
+        iterations += 1;
+    }
+    let total = chunk_sums(&rank);
+    let ranks = rank.iter().map(|&r| (r / total) as f32).collect();
+    PageRank { ranks, iterations, residual: if iterations == 0 { 0.0 } else { residual as f32 } }
+}
+
+/// Status in [-1, 1] from ranks: `ln(r * n) / ln(STATUS_RATIO_MAX)`, clamped.
+///
+/// A log scale relative to the uniform share `1/n`, not a percentile: 0 is "as respected as the
+/// average person", +1 is [`STATUS_RATIO_MAX`] (about 6.7) times that or more, and the least
+/// respected (rank `(1 - d)/n`) sit at -1 for the default damping. Unlike percentiles it keeps an
+/// egalitarian group at ~0 instead of stretching tiny rank differences over the whole range, and it
+/// does not depend on how many people there are. Monotone non-decreasing in rank; non-positive or NaN
+/// ranks map to -1. The ECS side uses it to shift dominance and to weight gossip.
+pub fn status_scores(ranks: &[f32]) -> Vec<f32> {
+    let n = ranks.len() as f64;
+    let span = STATUS_RATIO_MAX.ln();
+    ranks.iter().map(|&r| if r > 0.0 { ((r as f64 * n).ln() / span).clamp(-1.0, 1.0) as f32 } else { -1.0 }).collect()
+}
+
+/// Entries whose status moved by more than `threshold`: `(index, old, new)`, in index order, for
+/// `StatusChanged` events.
+///
+/// `old` and `new` must be indexed alike (slots of one graph, or stable ids: slots are renumbered
+/// when the graph is rebuilt). Entries beyond `old`'s length are newcomers, compared with a neutral
+/// 0; entries beyond `new`'s length are gone and not reported. NaN never counts as a move.
+pub fn status_changes(old: &[f32], new: &[f32], threshold: f32) -> Vec<(usize, f32, f32)> {
+    new.iter()
+        .enumerate()
+        .map(|(i, &s)| (i, old.get(i).copied().unwrap_or(0.0), s))
+        .filter(|&(_, before, after)| (after - before).abs() > threshold)
+        .collect()
+}
+
+/// The transposed respect graph: per target, `(source, share)` with `share = w(s,t) / W(s)`, in
+/// source-slot order; and which nodes respect nobody.
+struct InEdges {
+    offsets: Vec<u32>,
+    edges: Vec<(u32, f32)>,
+    dangling: Vec<bool>,
+}
+
+impl InEdges {
+    fn transpose(offsets: &[u32], partners: &[u32], weights: &[f32]) -> Self {
+        let n = offsets.len() - 1;
+        let row = |s: usize| offsets[s] as usize..offsets[s + 1] as usize;
+        let counts = |e: usize, s: usize| weights[e] > 0.0 && partners[e] as usize != s;
+        let mut out_weight = vec![0.0f64; n];
+        let mut in_offsets = vec![0u32; n + 1];
+        for s in 0..n {
+            for e in row(s).filter(|&e| counts(e, s)) {
+                out_weight[s] += weights[e].min(f32::MAX) as f64;
+                in_offsets[partners[e] as usize + 1] += 1;
+            }
+        }
+        for t in 0..n {
+            in_offsets[t + 1] += in_offsets[t];
+        }
+        let mut fill = in_offsets.clone();
+        let mut edges = vec![(0u32, 0.0f32); in_offsets[n] as usize];
+        for s in 0..n {
+            for e in row(s).filter(|&e| counts(e, s)) {
+                let t = partners[e] as usize;
+                edges[fill[t] as usize] = (s as u32, (weights[e].min(f32::MAX) as f64 / out_weight[s]) as f32);
+                fill[t] += 1;
+            }
+        }
+        let dangling = out_weight.iter().map(|&w| w <= 0.0).collect();
+        Self { offsets: in_offsets, edges, dangling }
+    }
+}
+
+/// Global sums of one iteration, each combined over chunks in chunk order.
+#[derive(Clone, Copy, Default)]
+struct Sums {
+    /// New rank of dangling nodes: next iteration's `D`.
+    dangling: f64,
+    /// L1 change.
+    delta: f64,
+}
+
+/// One power-iteration step from `rank` into `next`.
+fn step(g: &InEdges, rank: &[f64], next: &mut [f64], base: f64, d: f64, parallel: bool) -> Sums {
+    let chunk = |(c, out): (usize, &mut [f64])| {
+        let mut sums = Sums::default();
+        let first = c * ROWS_PER_TASK;
+        for (i, slot) in out.iter_mut().enumerate() {
+            let t = first + i;
+            let mut acc = 0.0f64;
+            for &(s, share) in &g.edges[g.offsets[t] as usize..g.offsets[t + 1] as usize] {
+                acc += rank[s as usize] * share as f64;
+            }
+            let v = base + d * acc;
+            *slot = v;
+            sums.delta += (v - rank[t]).abs();
+            if g.dangling[t] {
+                sums.dangling += v;
+            }
+        }
+        sums
+    };
+    let parts: Vec<Sums> = if parallel {
+        next.par_chunks_mut(ROWS_PER_TASK).enumerate().map(chunk).collect()
+    } else {
+        next.chunks_mut(ROWS_PER_TASK).enumerate().map(chunk).collect()
+    };
+    parts.iter().fold(Sums::default(), |a, p| Sums { dangling: a.dangling + p.dangling, delta: a.delta + p.delta })
+}
+
+/// Sum of `x` in fixed chunks combined in chunk order (the same association as the iteration's sums).
+fn chunk_sums(x: &[f64]) -> f64 {
+    x.chunks(ROWS_PER_TASK).map(|c| c.iter().sum::<f64>()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::mix64;
+    use proptest::prelude::*;
+
+    /// Directed CSR over `n` slots from `(source, target, weight)` edges.
+    fn csr(n: usize, edges: &[(u32, u32, f32)]) -> (Vec<u32>, Vec<u32>, Vec<f32>) {
+        let mut sorted = edges.to_vec();
+        sorted.sort_by_key(|e| (e.0, e.1));
+        let mut offsets = vec![0u32; n + 1];
+        for e in &sorted {
+            offsets[e.0 as usize + 1] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        (offsets, sorted.iter().map(|e| e.1).collect(), sorted.iter().map(|e| e.2).collect())
+    }
+
+    /// `n` nodes, each respecting `degree` pseudo-random others with weights in (0, 1]; every 10th
+    /// node respects nobody (dangling).
+    fn random_graph(n: u32, degree: u32, seed: u64) -> (Vec<u32>, Vec<u32>, Vec<f32>) {
+        let mut edges = Vec::new();
+        for s in (0..n).filter(|s| s % 10 != 3) {
+            for k in 0..degree {
+                let h = mix64(seed ^ (s as u64) << 32 ^ k as u64);
+                // Skewed targets so ranks are far from uniform.
+                let t = ((h % n as u64) * ((h >> 40) % n as u64) / n as u64) as u32;
+                edges.push((s, t, ((h >> 20) & 0xff) as f32 / 255.0 + 0.01));
+            }
+        }
+        csr(n as usize, &edges)
+    }
+
+    fn run(g: &(Vec<u32>, Vec<u32>, Vec<f32>), parallel: bool) -> PageRank {
+        pagerank_with_stats(&g.0, &g.1, &g.2, DAMPING, 200, TOLERANCE, parallel)
+    }
+
+    fn total(ranks: &[f32]) -> f64 {
+        ranks.iter().map(|&r| r as f64).sum()
+    }
+
+    #[test]
+    fn the_centre_of_a_star_ranks_first() {
+        let g = csr(6, &(1..6).map(|s| (s, 0, 1.0)).collect::<Vec<_>>());
+        let ranks = pagerank(&g.0, &g.1, &g.2, DAMPING, 100, TOLERANCE, false);
+        assert!(ranks[1..].iter().all(|&r| r < ranks[0]), "{ranks:?}");
+        assert!(ranks[1..].iter().all(|&r| r == ranks[1]), "the leaves are symmetric");
+        assert!((total(&ranks) - 1.0).abs() < 1e-6);
+        let status = status_scores(&ranks);
+        assert!(status[0] > 0.5 && status[1] < 0.0, "{status:?}");
+    }
+
+    #[test]
+    fn status_flows_along_a_chain_and_weights_split_it() {
+        // 0 -> 1 -> 2: respect given is status received, passed on.
+        let chain = csr(3, &[(0, 1, 1.0), (1, 2, 1.0)]);
+        let r = pagerank(&chain.0, &chain.1, &chain.2, DAMPING, 200, 1e-9, false);
+        assert!(r[0] < r[1] && r[1] < r[2], "{r:?}");
+        // 0 respects 1 three times as much as 2.
+        let split = csr(3, &[(0, 1, 0.75), (0, 2, 0.25), (1, 0, 1.0), (2, 0, 1.0)]);
+        let r = pagerank(&split.0, &split.1, &split.2, DAMPING, 200, 1e-9, false);
+        assert!(r[1] > r[2], "{r:?}");
+    }
+
+    #[test]
+    fn no_respect_means_equal_status() {
+        let g = csr(4, &[(0, 1, 0.0), (1, 2, -1.0), (2, 2, 1.0), (3, 0, f32::NAN)]);
+        let ranks = pagerank(&g.0, &g.1, &g.2, DAMPING, 50, TOLERANCE, false);
+        assert_eq!(ranks, [0.25; 4]);
+        assert_eq!(status_scores(&ranks), [0.0; 4]);
+        assert!(pagerank(&[0], &[], &[], DAMPING, 50, TOLERANCE, true).is_empty());
+        assert!(pagerank(&[], &[], &[], DAMPING, 50, TOLERANCE, true).is_empty());
+    }
+
+    #[test]
+    fn parallel_equals_sequential_bit_for_bit() {
+        let g = random_graph(20_000, 10, 7);
+        let one = run(&g, false);
+        let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap().install(|| run(&g, true));
+        assert_eq!(one.iterations, two.iterations);
+        assert!(one.ranks.iter().zip(&two.ranks).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert_eq!(one.residual.to_bits(), two.residual.to_bits());
+    }
+
+    #[test]
+    fn converges_within_the_iteration_budget_on_a_random_graph() {
+        let g = random_graph(5_000, 8, 3);
+        let pr = run(&g, false);
+        assert!(pr.iterations < 200 && pr.residual < TOLERANCE, "{} iterations, residual {}", pr.iterations, pr.residual);
+        assert!((total(&pr.ranks) - 1.0).abs() < 1e-5);
+        let (min, max) = pr.ranks.iter().fold((f32::MAX, 0.0f32), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+        assert!(min >= (1.0 - DAMPING) / 5_000.0 * 0.999 && max > 4.0 / 5_000.0, "{min} {max}");
+        // More iterations do not move a converged answer by more than the tolerance.
+        let more = pagerank_with_stats(&g.0, &g.1, &g.2, DAMPING, 1000, 1e-12, false);
+        let l1: f64 = pr.ranks.iter().zip(&more.ranks).map(|(&a, &b)| (a as f64 - b as f64).abs()).sum();
+        assert!(l1 < 1e-5, "{l1}");
+        // An iteration cap is honoured.
+        assert_eq!(pagerank_with_stats(&g.0, &g.1, &g.2, DAMPING, 3, 0.0, false).iterations, 3);
+    }
+
+    #[test]
+    fn status_changes_report_moves_beyond_the_threshold() {
+        let old = [0.0, 0.5, -0.2];
+        let new = [0.05, 0.1, -0.2, 0.3, 0.01];
+        assert_eq!(status_changes(&old, &new, 0.1), [(1, 0.5, 0.1), (3, 0.0, 0.3)]);
+        assert!(status_changes(&new, &old, 1.0).is_empty());
+        assert!(status_changes(&[0.0], &[f32::NAN], 0.1).is_empty());
+    }
+
+    fn arb_graph() -> impl Strategy<Value = (usize, Vec<(u32, u32, f32)>)> {
+        (1usize..60).prop_flat_map(|n| {
+            let edge = (0..n as u32, 0..n as u32, prop_oneof![Just(1.0f32), 0.0f32..3.0, Just(-1.0f32)]);
+            (Just(n), prop::collection::vec(edge, 0..n * 5))
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn ranks_are_positive_and_sum_to_one((n, edges) in arb_graph(), damping in 0.0f32..0.99) {
+            let g = csr(n, &edges);
+            let ranks = pagerank(&g.0, &g.1, &g.2, damping, ITERATIONS_MAX, 1e-7, false);
+            prop_assert_eq!(ranks.len(), n);
+            prop_assert!(ranks.iter().all(|&r| r > 0.0));
+            prop_assert!((total(&ranks) - 1.0).abs() < 1e-5);
+        }
+
+        #[test]
+        fn status_scores_are_monotone_in_rank(ranks in prop::collection::vec(0.0f32..0.1, 1..100)) {
+            let status = status_scores(&ranks);
+            let mut order: Vec<usize> = (0..ranks.len()).collect();
+            order.sort_by(|&a, &b| ranks[a].total_cmp(&ranks[b]));
+            for w in order.windows(2) {
+                prop_assert!(status[w[0]] <= status[w[1]]);
+            }
+            prop_assert!(status.iter().all(|s| (-1.0..=1.0).contains(s)));
+        }
+    }
+
+    /// 100k nodes in debug: the chunked parallel path at scale.
+    #[test]
+    fn a_hundred_thousand_nodes() {
+        let g = random_graph(100_000, 5, 1);
+        let pr = pagerank_with_stats(&g.0, &g.1, &g.2, DAMPING, 20, 0.0, true);
+        assert_eq!(pr.iterations, 20);
+        assert!((total(&pr.ranks) - 1.0).abs() < 1e-4);
+    }
+}

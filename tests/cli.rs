@@ -1,0 +1,275 @@
+//! End-to-end tests of the `aion` binary: the files `aion run` writes, determinism across runs,
+//! thread counts and snapshot resumption, error reporting, `aion check` and `aion bench`.
+//!
+//! How the tests find the binary: it belongs to the `aion-server` package, and Cargo builds (and
+//! names in `CARGO_BIN_EXE_*`) only the binaries of the package under test, which is the root
+//! package `aion` here; a dev-dependency on `aion-server` would not build its binary either. So the
+//! first test that needs it runs `cargo build -p aion-server --bin aion --message-format=json` once,
+//! with the profile this test was built with, and takes the executable's path from Cargo's own
+//! `compiler-artifact` message instead of guessing the target directory layout. Cargo releases its
+//! build lock before it runs tests, so this works in a fresh clone under `cargo test --workspace`
+//! and `cargo test --test cli` alike; the nested build reuses the artifacts the outer one made.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The `aion` binary, built on first use.
+fn aion() -> Command {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    let mut cmd = Command::new(BIN.get_or_init(build_aion));
+    cmd.env_remove("RUST_LOG");
+    cmd
+}
+
+fn build_aion() -> PathBuf {
+    // This test runs from `<target>/<profile dir>/deps/`; the profile dir names the profile, except
+    // that the `dev` profile's directory is `debug`.
+    let exe = std::env::current_exe().expect("the test knows its own path");
+    let dir = exe.parent().and_then(Path::parent).and_then(Path::file_name).and_then(|d| d.to_str());
+    let profile = match dir {
+        Some("debug") | None => "dev",
+        Some(other) => other,
+    };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = Command::new(cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "-p", "aion-server", "--bin", "aion", "--profile", profile])
+        .arg("--message-format=json-render-diagnostics")
+        .output()
+        .expect("cargo runs");
+    assert!(out.status.success(), "building aion failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "aion")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .expect("cargo reports the aion executable")
+}
+
+fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)
+}
+
+/// Runs `aion` with `args`, asserting success; returns stdout.
+fn ok(args: &[&str]) -> String {
+    let out = aion().args(args).output().expect("aion starts");
+    assert!(
+        out.status.success(),
+        "aion {args:?} failed ({:?}):\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("stdout is UTF-8")
+}
+
+/// Runs `aion` with `args`, asserting a clean failure: a non-zero exit that is not a panic (101).
+fn fails(args: &[&str]) -> Output {
+    let out = aion().args(args).output().expect("aion starts");
+    let code = out.status.code();
+    assert!(code.is_some_and(|c| c != 0 && c != 101), "aion {args:?} should fail cleanly, got {code:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "aion {args:?} panicked:\n{stderr}");
+    out
+}
+
+/// `aion run SCENARIO --ticks N --out DIR [extra]`; returns the hash of the last stdout line.
+fn run(scenario_file: &str, ticks: u32, out: &Path, extra: &[&str]) -> String {
+    let path = scenario(scenario_file);
+    let ticks = ticks.to_string();
+    let mut args = vec!["run", path.to_str().unwrap(), "--ticks", &ticks, "--out", out.to_str().unwrap()];
+    args.extend(extra);
+    last_hash(&ok(&args))
+}
+
+/// The hash in the last stdout line, which must be exactly `world hash: <16 hex digits>`.
+fn last_hash(stdout: &str) -> String {
+    let last = stdout.lines().last().unwrap_or_default();
+    let hash = last.strip_prefix("world hash: ").unwrap_or_else(|| panic!("last line: {last:?}"));
+    assert!(hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{last:?}");
+    hash.to_owned()
+}
+
+fn read(path: impl AsRef<Path>) -> String {
+    let path = path.as_ref();
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Events of a `events.jsonl` after `tick`, as lines.
+fn events_after(events: &str, tick: u64) -> Vec<&str> {
+    events
+        .lines()
+        .filter(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["tick"].as_u64().unwrap() > tick)
+        .collect()
+}
+
+#[test]
+fn run_writes_every_file_and_ends_with_the_world_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("harbor");
+    let hash = run("harbor_town.toml", 50, &out, &["--snapshot-every", "20"]);
+    let metrics = read(out.join("metrics.csv"));
+    let rows: Vec<&str> = metrics.lines().collect();
+    assert_eq!(
+        rows[0],
+        "tick,interactions,mean_pleasure,mean_arousal,mean_dominance,mean_affinity,mean_trust,events,world_hash"
+    );
+    assert_eq!(rows.len(), 1 + 50, "one row per tick");
+    assert!(rows[50].starts_with("50,"));
+    assert_eq!(rows[50].rsplit(',').next(), Some(hash.as_str()), "stdout hash = last metrics row's");
+
+    let events = read(out.join("events.jsonl"));
+    let parsed: Vec<serde_json::Value> = events.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(parsed[0]["kind"]["world_started"].is_object());
+    let talk = parsed.iter().find(|e| e["kind"]["interaction_resolved"].is_object()).expect("people talk");
+    assert!(talk["text"].as_str().is_some_and(|t| t.contains('"')), "{talk}");
+    let per_tick: u64 = rows[1..].iter().map(|r| r.split(',').nth(7).unwrap().parse::<u64>().unwrap()).sum();
+    assert_eq!(parsed.len() as u64, per_tick + 1, "every event logged (world_started + per-tick counts)");
+
+    let summary: serde_json::Value = serde_json::from_str(&read(out.join("summary.json"))).unwrap();
+    assert_eq!(summary["end_tick"], 50);
+    assert_eq!(summary["world_hash"], hash.as_str());
+    assert_eq!(summary["events"], parsed.len() as u64);
+    assert!(std::fs::metadata(out.join("final.snapshot")).unwrap().len() > 0);
+    for t in [20, 40] {
+        assert!(out.join(format!("snapshots/tick-{t}.snapshot")).is_file());
+    }
+}
+
+#[test]
+fn same_seed_same_run_other_seed_other_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, c) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("c"));
+    let ha = run("manor_mystery.toml", 40, &a, &["--seed", "7"]);
+    let hb = run("manor_mystery.toml", 40, &b, &["--seed", "7"]);
+    let hc = run("manor_mystery.toml", 40, &c, &["--seed", "8"]);
+    assert_eq!(ha, hb);
+    assert_eq!(read(a.join("events.jsonl")), read(b.join("events.jsonl")));
+    assert_eq!(read(a.join("metrics.csv")), read(b.join("metrics.csv")));
+    assert_ne!(ha, hc, "the seed matters");
+}
+
+#[test]
+fn one_and_two_threads_give_identical_runs() {
+    // 10k characters: above the engine's parallel threshold, so two threads really split the work.
+    let tmp = tempfile::tempdir().unwrap();
+    let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+    let h1 = run("crowd_10k.toml", 8, &one, &["--threads", "1"]);
+    let h2 = run("crowd_10k.toml", 8, &two, &["--threads", "2"]);
+    assert_eq!(h1, h2);
+    assert_eq!(read(one.join("metrics.csv")), read(two.join("metrics.csv")));
+    assert_eq!(read(one.join("events.jsonl")), read(two.join("events.jsonl")));
+}
+
+#[test]
+fn resuming_a_snapshot_continues_the_same_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (full, first, second) = (tmp.path().join("full"), tmp.path().join("first"), tmp.path().join("second"));
+    let whole = run("harbor_town.toml", 60, &full, &[]);
+    run("harbor_town.toml", 30, &first, &[]);
+    let snap = first.join("final.snapshot");
+    let resumed = last_hash(&ok(&[
+        "run",
+        "--from-snapshot",
+        snap.to_str().unwrap(),
+        "--ticks",
+        "30",
+        "--out",
+        second.to_str().unwrap(),
+    ]));
+    assert_eq!(whole, resumed);
+    let (all, rest) = (read(full.join("events.jsonl")), read(second.join("events.jsonl")));
+    assert!(!rest.is_empty());
+    assert_eq!(events_after(&all, 30), rest.lines().collect::<Vec<_>>());
+    let tail: Vec<String> = read(full.join("metrics.csv")).lines().skip(31).map(str::to_owned).collect();
+    let again: Vec<String> = read(second.join("metrics.csv")).lines().skip(1).map(str::to_owned).collect();
+    assert_eq!(tail, again);
+}
+
+#[test]
+fn invalid_scenarios_name_file_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.toml");
+    let text = "format = \"aion.scenario/1\"\n\
+                [world]\n\
+                name = \"Bad\"\n\
+                seed = 1\n\
+                [[character]]\n\
+                id = \"ann\"\n\
+                personality = { openness = 5.0 }\n";
+    std::fs::write(&bad, text).unwrap();
+    let out = fails(&["run", bad.to_str().unwrap(), "--ticks", "5", "--out", tmp.path().join("o").to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.toml:7:"), "file and line:\n{stderr}");
+    assert!(stderr.contains("openness"), "key:\n{stderr}");
+
+    let out = fails(&["check", bad.to_str().unwrap(), scenario("harbor_town.toml").to_str().unwrap()]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("ok: ") && stdout.contains("harbor_town.toml"), "{stdout}");
+    assert!(stderr.contains("bad.toml:7:") && stderr.contains("openness"), "{stderr}");
+
+    let missing = tmp.path().join("missing.toml");
+    let out = fails(&["run", missing.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+}
+
+#[test]
+fn damaged_snapshots_are_refused_with_a_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    run("harbor_town.toml", 5, &out, &[]);
+    let bytes = std::fs::read(out.join("final.snapshot")).unwrap();
+    let cut = tmp.path().join("cut.snapshot");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let again = tmp.path().join("again");
+    let out = fails(&["run", "--from-snapshot", cut.to_str().unwrap(), "--out", again.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cut.snapshot") && stderr.contains("truncated"), "{stderr}");
+    assert!(!again.join("events.jsonl").exists(), "nothing is written for a refused snapshot");
+}
+
+#[test]
+fn unwritable_output_directories_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    let out = fails(&["run", scenario("harbor_town.toml").to_str().unwrap(), "--out", file.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not-a-dir"));
+}
+
+#[test]
+fn check_accepts_every_shipped_scenario() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(scenario(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    let mut args = vec!["check"];
+    args.extend(files.iter().map(|p| p.to_str().unwrap()));
+    let stdout = ok(&args);
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("ok: ")).count(), files.len(), "{stdout}");
+    assert!(stdout.contains("relationships after expansion"));
+}
+
+#[test]
+fn bench_prints_its_tables() {
+    let stdout = ok(&["bench", "--characters", "1000", "--ticks", "5"]);
+    let header = stdout.lines().find(|l| l.trim_start().starts_with("characters")).expect("a header");
+    for column in ["relationships", "threads", "ticks/s", "ms/tick", "needs", "spread", "measure", "B/char"] {
+        assert!(header.contains(column), "{column} in {header}");
+    }
+    assert!(stdout.lines().any(|l| l.trim_start().starts_with("1000 ")), "{stdout}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("peer.json");
+    let stdout =
+        ok(&["bench", "--workload", "peer", "--characters", "1000", "--ticks", "5", "--json", json.to_str().unwrap()]);
+    assert!(stdout.contains("not measured in this run"), "{stdout}");
+    let doc: serde_json::Value = serde_json::from_str(&read(&json)).unwrap();
+    assert_eq!(doc["rows"][0]["agents"], 1000);
+
+    let stdout = ok(&["bench", "--workload", "contagion", "--characters", "1000", "--ticks", "3"]);
+    assert!(stdout.contains("plain_csr") && stdout.contains("random"), "{stdout}");
+}

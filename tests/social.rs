@@ -29,9 +29,9 @@ fn bond(affinity: f32, trust: f32) -> Bond {
 }
 
 fn act(action: Action, e: &Edges) -> Outcome {
-    let (valence, initiator_valence, compat, accepted, line) =
-        outcome::appraise(action, &Side::default(), &Side::default(), e, 0.5, 0);
-    Outcome { initiator: 0, target: 1, action, valence, initiator_valence, compat, accepted, line }
+    let a = outcome::appraise(action, &Side::default(), &Side::default(), e, 0.0, 0.5, 0);
+    let (valence, initiator_valence, accepted, line) = (a.valence, a.initiator_valence, a.accepted, a.line);
+    Outcome { initiator: 0, target: 1, action, valence, initiator_valence, compat: 0.0, accepted, line }
 }
 
 #[test]
@@ -270,4 +270,27 @@ fn group_ids_stay_stable_when_membership_barely_changes() {
     assert_eq!(camp(&before, 8), camp(&after, 8), "the second camp kept its id");
     assert_eq!(camp(&after, 5), None, "the outcast left");
     assert!(sim.events().iter().any(|e| matches!(&e.kind, EventKind::AllianceChanged { left, .. } if left.contains(&CharacterId(5)))));
+}
+
+#[test]
+fn compatibility_is_cached_per_relationship_and_follows_personality_changes() {
+    let p = |o: f32| Personality { openness: o, conscientiousness: o, agreeableness: o, ..Default::default() };
+    let ws = WorldSeed {
+        characters: vec![character("a", p(0.8)), character("b", p(0.8)), character("c", p(-0.8))],
+        relationships: vec![(0, 1, bond(0.1, 0.1)), (0, 2, bond(0.1, 0.1))],
+    };
+    let mut sim = common::from_seed(ws, 1, 1);
+    let edge = |sim: &Sim, s: u32, t: u32| {
+        let g = sim.graph();
+        g.edge(g.slot_of(CharacterId(s)).unwrap(), g.slot_of(CharacterId(t)).unwrap()).unwrap()
+    };
+    let (ab, ac) = (edge(&sim, 0, 1), edge(&sim, 0, 2));
+    assert!(sim.graph().compat(ab) > sim.graph().compat(ac), "similar people are more compatible");
+    // Similar people are sought out more: a's warmth toward b exceeds its warmth toward c.
+    assert!(sim.graph().appeal[ab][0] > sim.graph().appeal[ac][0]);
+    // c becomes like a: the cache follows, both directions.
+    assert!(sim.set_personality(CharacterId(2), p(0.8)));
+    let (ac, ca) = (edge(&sim, 0, 2), edge(&sim, 2, 0));
+    assert_eq!(sim.graph().compat(ac), sim.graph().compat(ab));
+    assert_eq!(sim.graph().compat(ca), sim.graph().compat(ab));
 }

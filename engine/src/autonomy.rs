@@ -163,6 +163,9 @@ pub fn warmth(b: &Bond) -> f32 {
     (0.15 + 0.5 * b.affinity + 0.25 * b.familiarity + 0.2 * b.trust + 0.1 * b.attraction).clamp(0.01, 1.5)
 }
 
+/// How much personality compatibility adds to warmth: similar people seek each other out.
+pub const COMPAT_WARMTH: f32 = 0.15;
+
 /// Hostility toward a partner in [0, 1.5]: who a character insults or avoids.
 pub fn hostility(b: &Bond) -> f32 {
     ((-b.affinity).max(0.0) + 0.5 * (-b.trust).max(0.0)).min(1.5)
@@ -190,6 +193,8 @@ pub struct Candidates {
     pub cold_secret: bool,
     /// Bond toward the most alluring partner.
     pub allure: Option<Bond>,
+    /// Whether this character already declared its love to that partner.
+    pub declared: bool,
     /// Largest guilt toward a partner.
     pub guilt: f32,
     /// Strength of the opinion this character could gossip, in [0, 1].
@@ -200,19 +205,26 @@ pub struct Candidates {
 pub fn score_actions(me: &SelfView, c: &Candidates) -> [f32; N_ACTIONS] {
     use Action as A;
     let p = &me.pers;
-    let lonely = 0.2 + 0.8 * (1.0 - me.needs.social);
+    let lonely = 0.3 + 0.7 * (1.0 - me.needs.social);
     let tired = 1.0 - me.energy;
     let kind = 0.5 + 0.5 * p.agreeableness;
     let mut s = [0.0f32; N_ACTIONS];
     if let Some(w) = &c.warm {
         let closeness = 0.3 + 0.7 * warmth(w).min(1.0);
-        s[A::Chat as usize] = lonely * (0.6 + 0.4 * p.extraversion) * me.energy * closeness;
-        s[A::Help as usize] =
-            (0.55 + 0.45 * p.agreeableness) * (0.5 + 0.3 * p.conscientiousness) * me.energy * (0.2 + 0.8 * w.affinity.max(0.0));
-        s[A::Compliment as usize] = kind * (0.5 + 0.5 * me.mood.p) * closeness * (0.4 + 0.6 * me.energy);
-        s[A::Confide as usize] =
-            (0.2 + 0.8 * w.trust.max(0.0)) * (0.4 + 0.3 * p.neuroticism + 0.3 * me.negative_load.min(1.0)) * w.familiarity;
-        s[A::Gossip as usize] = c.gossip * lonely * (0.5 + 0.3 * p.extraversion - 0.2 * p.conscientiousness) * closeness;
+        s[A::Chat as usize] = lonely * (0.6 + 0.4 * p.extraversion) * (0.5 + 0.5 * me.energy) * closeness;
+        s[A::Help as usize] = 0.8
+            * (0.55 + 0.45 * p.agreeableness)
+            * (0.5 + 0.3 * p.conscientiousness)
+            * me.energy
+            * (0.2 + 0.8 * w.affinity.max(0.0));
+        s[A::Compliment as usize] = 0.6 * kind * (0.5 + 0.5 * me.mood.p) * closeness * (0.4 + 0.6 * me.energy);
+        let told_before = if c.warm_hist.confided { 0.25 } else { 1.0 };
+        s[A::Confide as usize] = 0.7
+            * told_before
+            * (0.2 + 0.8 * w.trust.max(0.0))
+            * (0.3 + 0.3 * p.neuroticism + 0.4 * me.negative_load.min(1.0))
+            * w.familiarity;
+        s[A::Gossip as usize] = c.gossip * lonely * (0.6 + 0.3 * p.extraversion - 0.2 * p.conscientiousness) * closeness;
         s[A::Comfort as usize] = c.warm_distress * kind * (0.3 + 0.7 * w.affinity.max(0.0)) * me.energy.max(0.2);
         if w.affinity > 0.5 && w.trust > 0.4 && !c.warm_hist.allied {
             s[A::Ally as usize] = 0.5 * (0.5 + 0.5 * (1.0 - me.needs.safety) + 0.5 * (1.0 - me.needs.status)) * w.trust;
@@ -235,7 +247,7 @@ pub fn score_actions(me: &SelfView, c: &Candidates) -> [f32; N_ACTIONS] {
     if let Some(a) = &c.allure {
         let courage = 0.5 + 0.3 * p.extraversion - 0.2 * p.neuroticism;
         s[A::Flirt as usize] = allure(a) * (0.5 + 0.3 * p.extraversion + 0.2 * p.openness) * (0.6 + 0.4 * me.mood.p) * me.energy;
-        if a.attraction > 0.6 && a.affinity > 0.5 {
+        if a.attraction > 0.6 && a.affinity > 0.5 && !c.declared {
             s[A::Confess as usize] = allure(a) * courage * 0.9;
         }
     }
@@ -375,6 +387,7 @@ pub fn decide(
         cold: (cold_h > 0.0).then_some(bonds[cold]),
         cold_secret: hist[cold].knows_secret,
         allure: (lure_v > 0.0).then_some(bonds[lure]),
+        declared: hist[lure].declared,
         guilt,
         gossip: subject.1.abs().min(1.0),
     };

@@ -53,10 +53,11 @@ pub const ENEMY_AFFINITY: f32 = -0.5;
 pub const LOVER_ATTRACTION: f32 = 0.6;
 
 /// Named standing of a bond, used to detect threshold crossings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Standing {
     /// Neither friend nor enemy.
+    #[default]
     Neutral,
     /// Affinity above the friend threshold.
     Friend,

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::autonomy::Action;
+use crate::bonds::Standing;
 use crate::mood::Pad;
 
 /// A dialogue line in compact form: which template and which tone.
@@ -16,6 +17,8 @@ pub struct Line {
     pub template: u8,
     /// Speaker's tone at the time.
     pub tone: Tone,
+    /// How the speaker stands toward the listener.
+    pub rapport: Standing,
 }
 
 /// The speaker's tone, from its mood.
@@ -167,7 +170,13 @@ pub fn render(line: Line, action: Action, speaker: &str, listener: &str, valence
 pub fn render_about(line: Line, action: Action, speaker: &str, listener: &str, third: &str, valence: f32) -> String {
     let said = template(action, line.template).replace("{b}", listener).replace("{c}", third);
     let react = reaction(valence).replace("{b}", listener);
-    format!("{speaker} ({}): \"{said}\" {react}", line.tone.manner())
+    let to = match line.rapport {
+        Standing::Friend => ", to a friend",
+        Standing::Lover => ", to a beloved",
+        Standing::Enemy => ", to an enemy",
+        Standing::Neutral => "",
+    };
+    format!("{speaker} ({}{to}): \"{said}\" {react}", line.tone.manner())
 }
 
 #[cfg(test)]
@@ -176,9 +185,9 @@ mod tests {
 
     #[test]
     fn lines_name_both_people_and_reflect_the_reaction() {
-        let l = Line { template: 1, tone: Tone::of(Pad::new(-0.5, 0.5, 0.0)) };
+        let l = Line { template: 1, tone: Tone::of(Pad::new(-0.5, 0.5, 0.0)), rapport: Standing::Enemy };
         let s = render(l, Action::Insult, "Mara", "Tomas", -0.7);
-        assert!(s.starts_with("Mara (sharply): "), "{s}");
+        assert!(s.starts_with("Mara (sharply, to an enemy): "), "{s}");
         assert!(s.contains("Tomas") && s.ends_with("stung."), "{s}");
     }
 }

@@ -78,6 +78,8 @@ pub enum EventKind {
         initiator_valence: f32,
         /// What was said.
         line: Line,
+        /// The third party it was about (gossip's subject, mediation's other side).
+        about: Option<CharacterId>,
     },
     /// A proposed interaction did not happen.
     InteractionDeclined {

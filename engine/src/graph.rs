@@ -15,6 +15,7 @@ use bevy_ecs::prelude::*;
 
 use crate::bonds::Bond;
 use crate::ids::CharacterId;
+use crate::personality::{Personality, compatibility};
 use crate::trust::EdgeHistory;
 
 /// Marker for "no such slot / no such edge".
@@ -70,8 +71,12 @@ pub struct SocialGraph {
     /// The relationship entity of each edge.
     pub relationship: Vec<Entity>,
     /// Per edge: `(warmth, hostility, allure, guilt)` of the source toward the target, cached from
-    /// the bond and history for autonomy's partner choice (see [`crate::autonomy::warmth`]).
+    /// the bond, history and compatibility for autonomy's partner choice (see
+    /// [`crate::autonomy::warmth`]).
     pub appeal: Vec<[f32; 4]>,
+    /// Per edge: personality compatibility of the two ends in [-1, 1] (MECHANICS.md), cached;
+    /// recomputed for a character's edges when its personality changes ([`SocialGraph::set_compat`]).
+    compat: Vec<f32>,
     /// Edge index of the reverse direction, or [`NONE`].
     pub reverse: Vec<u32>,
     /// Character entity per slot.
@@ -119,6 +124,31 @@ impl SocialGraph {
         &self.bonds
     }
 
+    /// Cached compatibility of the two ends of edge `e`.
+    pub fn compat(&self, e: usize) -> f32 {
+        self.compat[e]
+    }
+
+    /// Recomputes the cached compatibility (and appeal) of every edge touching the given slots, or
+    /// of all edges when `slots` is `None`. `personality` gives a slot's current personality.
+    pub fn set_compat(&mut self, slots: Option<&[u32]>, personality: impl Fn(u32) -> Personality) {
+        let mut edges: Vec<usize> = match slots {
+            None => (0..self.edges.len()).collect(),
+            Some(list) => list
+                .iter()
+                .flat_map(|&s| self.row(s).flat_map(|e| [e, self.reverse[e] as usize]).collect::<Vec<_>>())
+                .filter(|&e| e != NONE as usize)
+                .collect(),
+        };
+        edges.sort_unstable();
+        edges.dedup();
+        for e in edges {
+            let (s, t) = (self.row_of(e), self.edges[e].partner);
+            self.compat[e] = compatibility(&personality(s), &personality(t));
+            self.appeal[e] = appeal(&self.bonds[e], &self.history[e], self.compat[e]);
+        }
+    }
+
     /// Live edge histories, by edge index.
     pub fn history(&self) -> &[EdgeHistory] {
         &self.history
@@ -142,7 +172,7 @@ impl SocialGraph {
         self.bonds[e] = bond;
         self.history[e] = history;
         self.edges[e].weight = bond.channel_strength();
-        self.appeal[e] = appeal(&bond, &history);
+        self.appeal[e] = appeal(&bond, &history, self.compat[e]);
         if !self.dirty_mark[e] {
             self.dirty_mark[e] = true;
             self.dirty.push(e as u32);
@@ -215,7 +245,8 @@ impl SocialGraph {
         g.reverse = keyed.iter().map(|&(s, t, _)| g.edge(t, s).map_or(NONE, |e| e as u32)).collect();
         g.dirty_mark = vec![false; g.bonds.len()];
         g.history = keyed.iter().map(|&(_, _, i)| rels[i].history).collect();
-        g.appeal = g.bonds.iter().zip(&g.history).map(|(b, h)| appeal(b, h)).collect();
+        g.compat = vec![0.0; g.bonds.len()];
+        g.appeal = g.bonds.iter().zip(&g.history).map(|(b, h)| appeal(b, h, 0.0)).collect();
         g.bond_digest =
             g.bonds.iter().zip(&g.history).enumerate().fold(0u64, |h, (e, (b, x))| h.wrapping_add(edge_digest(e, b, x)));
         g.sum_affinity = g.bonds.iter().map(|b| fixed(b.affinity)).sum();
@@ -232,8 +263,9 @@ impl SocialGraph {
     }
 }
 
-fn appeal(b: &Bond, h: &EdgeHistory) -> [f32; 4] {
-    [crate::autonomy::warmth(b), crate::autonomy::hostility(b), crate::autonomy::allure(b), h.guilt]
+fn appeal(b: &Bond, h: &EdgeHistory, compat: f32) -> [f32; 4] {
+    let warmth = (crate::autonomy::warmth(b) + crate::autonomy::COMPAT_WARMTH * compat).max(0.01);
+    [warmth, crate::autonomy::hostility(b), crate::autonomy::allure(b), h.guilt]
 }
 
 /// Fixed-point scale of the bond sums.
@@ -250,7 +282,11 @@ fn edge_digest(e: usize, b: &Bond, h: &EdgeHistory) -> u64 {
     let l0 = (bits(b.affinity) | bits(b.trust) << 32).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let l1 = (bits(b.respect) | bits(b.attraction) << 32).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
     let l2 = (bits(b.familiarity) | (e as u64) << 32).wrapping_mul(0x1656_67b1_9e37_79f9);
-    let flags = h.betrayals as u64 | (h.knows_secret as u64) << 8 | (h.allied as u64) << 9;
+    let flags = h.betrayals as u64
+        | (h.knows_secret as u64) << 8
+        | (h.allied as u64) << 9
+        | (h.confided as u64) << 10
+        | (h.declared as u64) << 11;
     let l3 = (bits(h.trust_peak) | bits(h.grudge) << 32).wrapping_mul(0xff51_afd7_ed55_8ccd);
     let l4 = (bits(h.guilt) | flags << 32).wrapping_mul(0xc4ce_b9fe_1a85_ec53) ^ h.last_tick;
     crate::rng::mix64(l0 ^ l1.rotate_left(21) ^ l2.rotate_left(42) ^ l3.rotate_left(11) ^ l4.rotate_left(53))

@@ -36,6 +36,8 @@
 //! sides respect, or a shared external threat.
 
 use std::ops::Range;
+use std::sync::atomic::AtomicU32;
+use std::sync::atomic::Ordering::Relaxed;
 
 use petgraph::unionfind::UnionFind;
 use rayon::prelude::*;
@@ -103,17 +105,11 @@ pub fn detect_communities(offsets: &[u32], partners: &[u32], weights: &[f32], id
     for (r, &s) in order.iter().enumerate() {
         rank[s as usize] = r as u32;
     }
-    let t0 = std::time::Instant::now();
     let g = Ties::build(offsets, partners, weights);
-    let t1 = t0.elapsed();
     let classes = colour_classes(&g, &order);
-    let t2 = t0.elapsed();
     let mut label = rank;
-    let rounds = propagate(&g, &classes, &mut label, max_rounds.min(ROUNDS_MAX));
-    let t3 = t0.elapsed();
-    let out = connected_labels(&g, &label, ids);
-    eprintln!("build {t1:?} colour {:?} ({} classes) lpa {:?} ({rounds} rounds) cc {:?}", t2-t1, classes.len(), t3-t2, t0.elapsed()-t3);
-    out
+    propagate(&g, &classes, &mut label, max_rounds.min(ROUNDS_MAX));
+    connected_labels(&g, &label, ids)
 }
 
 /// Members of each community from [`detect_communities`]' labels: stable ids, each list sorted, lists
@@ -500,22 +496,36 @@ pub fn mediation_strength(respect_from_a: f32, respect_from_b: f32) -> f32 {
     if s.is_nan() { 0.0 } else { s.clamp(0.0, 1.0) }
 }
 
-/// The ties that count, compacted: row `s` is `ties[offsets[s]..offsets[s + 1]]`, each entry
-/// `(partner, strength)` with strength >= 1 in fixed point (interleaved: PERFORMANCE.md found pairs
-/// 1.6x faster than separate arrays).
+/// The ties that count, compacted: row `s` is `ties[offsets[s]..offsets[s + 1]]`, partner and
+/// strength interleaved (PERFORMANCE.md found pairs 1.6x faster than separate arrays).
 struct Ties {
     offsets: Vec<u32>,
-    ties: Vec<(u32, u32)>,
+    ties: Vec<Tie>,
+}
+
+/// One counting tie. The strength (fixed point, >= 1) is atomic only so that the triangle pass can
+/// write both directions of a pair from the pair's one owner; every access is `Relaxed`, which
+/// compiles to plain loads and stores, and no element ever has two writers.
+#[derive(Default)]
+struct Tie {
+    partner: u32,
+    strength: AtomicU32,
+}
+
+impl Tie {
+    fn strength(&self) -> u32 {
+        self.strength.load(Relaxed)
+    }
 }
 
 impl Ties {
-    fn row(&self, s: usize) -> &[(u32, u32)] {
+    fn row(&self, s: usize) -> &[Tie] {
         &self.ties[self.offsets[s] as usize..self.offsets[s + 1] as usize]
     }
 
     /// Keeps the edges with weight > 0 that are not self-loops, quantised, then reinforces each by
-    /// its triangles. Both passes run over fixed row chunks, in parallel for large graphs; integer
-    /// results, identical for any split.
+    /// its triangles. Parallel over fixed row chunks for large graphs; integer results, identical
+    /// for any split.
     fn build(offsets: &[u32], partners: &[u32], weights: &[f32]) -> Self {
         let n = offsets.len() - 1;
         let counts = |e: usize, s: usize| weights[e] > 0.0 && partners[e] as usize != s;
@@ -525,88 +535,68 @@ impl Ties {
         for l in lens {
             kept.push(kept[kept.len() - 1] + l);
         }
-        let mut ties = vec![(0u32, 0u32); kept[n] as usize];
+        let mut ties = Vec::with_capacity(kept[n] as usize);
+        ties.resize_with(kept[n] as usize, Tie::default);
         for_row_chunks(&kept, &mut ties, |_: &mut (), rows, out| {
-            let mut k = 0;
-            for s in rows {
-                for e in (offsets[s] as usize..offsets[s + 1] as usize).filter(|&e| counts(e, s)) {
-                    let q = (weights[e].min(TIE_STRENGTH_MAX) * STRENGTH_SCALE) as u32;
-                    out[k] = (partners[e], q.max(1));
-                    k += 1;
-                }
+            let edges = rows.flat_map(|s| (offsets[s] as usize..offsets[s + 1] as usize).filter(move |&e| counts(e, s)));
+            for (tie, e) in out.iter_mut().zip(edges) {
+                let q = (weights[e].min(TIE_STRENGTH_MAX) * STRENGTH_SCALE) as u32;
+                *tie = Tie { partner: partners[e], strength: AtomicU32::new(q.max(1)) };
             }
         });
-        let t0 = std::time::Instant::now();
-        let mut g = Self { offsets: kept, ties };
+        let g = Self { offsets: kept, ties };
         g.reinforce_by_triangles();
-        eprintln!("  triangles {:?}", t0.elapsed());
         g
     }
 
     /// Multiplies each tie's strength by `1 + common neighbours` (capped at [`STRENGTH_CAP`]).
     ///
-    /// Each pair is counted once, by its endpoint with the larger `(degree, slot)`, which marks its own
-    /// neighbours in a per-task bitset (n bits, cache-resident) and scans the other endpoint's (shorter)
-    /// row, noting where the reverse tie sits; a sequential pass then copies each count to the reverse
-    /// tie. Integer counts, so the result is the same for any split of the work.
-    fn reinforce_by_triangles(&mut self) {
+    /// Each pair is counted once, by its endpoint with the larger `(degree, slot)`: it marks its own
+    /// neighbours in a per-task bitset (n bits, cache-resident), scans the other endpoint's (shorter)
+    /// row, and scales both directions of the tie. Integer counts, so the result is the same for any
+    /// split of the work.
+    fn reinforce_by_triangles(&self) {
         let n = self.offsets.len() - 1;
-        let g = &*self;
-        let owns = |u: usize, v: usize| (g.row(u).len(), u) > (g.row(v).len(), v);
-        // Per tie: (common neighbours, index of the reverse tie), or NONE where the other end counts.
-        let t = std::time::Instant::now();
-        let mut tri = vec![(NONE, NONE); g.ties.len()];
-        eprintln!("    alloc {:?}", t.elapsed());
-        let steps = std::sync::atomic::AtomicU64::new(0);
-        for_row_chunks(&g.offsets, &mut tri, |bits: &mut Vec<u64>, rows, out| {
+        let owns = |u: usize, v: usize| (self.row(u).len(), u) > (self.row(v).len(), v);
+        let scale = |tie: &Tie, m: u32| {
+            let s = (tie.strength() as u64 * m as u64).min(STRENGTH_CAP as u64);
+            tie.strength.store(s as u32, Relaxed);
+        };
+        let chunk = |bits: &mut Vec<u64>, c: usize| {
             if bits.is_empty() {
                 bits.resize(n.div_ceil(64), 0);
             }
-            let base = g.offsets[rows.start] as usize;
-            for u in rows {
-                let row = g.row(u);
-                for &(x, _) in row {
-                    bits[x as usize / 64] |= 1 << (x % 64);
+            for u in c * ROWS_PER_TASK..((c + 1) * ROWS_PER_TASK).min(n) {
+                let row = self.row(u);
+                for t in row {
+                    bits[t.partner as usize / 64] |= 1 << (t.partner % 64);
                 }
-                let first = g.offsets[u] as usize - base;
-                for (slot, &(v, _)) in out[first..first + row.len()].iter_mut().zip(row) {
-                    if owns(u, v as usize) {
-                        let (mut common, mut reverse) = (0u32, NONE);
-                        for (f, &(x, _)) in g.row(v as usize).iter().enumerate() {
-                            common += (bits[x as usize / 64] >> (x % 64)) as u32 & 1;
-                            if x as usize == u {
-                                reverse = g.offsets[v as usize] + f as u32;
-                            }
+                for tie in row.iter().filter(|t| owns(u, t.partner as usize)) {
+                    let v = tie.partner as usize;
+                    let (mut common, mut reverse) = (0u32, None);
+                    for t in self.row(v) {
+                        common += (bits[t.partner as usize / 64] >> (t.partner % 64)) as u32 & 1;
+                        if t.partner as usize == u {
+                            reverse = Some(t);
                         }
-                        *slot = (common, reverse);
-                        steps.fetch_add(g.row(v as usize).len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    scale(tie, common + 1);
+                    if let Some(back) = reverse {
+                        scale(back, common + 1);
                     }
                 }
-                for &(x, _) in row {
-                    bits[x as usize / 64] = 0;
+                for t in row {
+                    bits[t.partner as usize / 64] = 0;
                 }
             }
-        });
-        eprintln!("    pass1 {:?} steps {}", t.elapsed(), steps.into_inner());
-        for e in 0..tri.len() {
-            let (common, reverse) = tri[e];
-            if reverse != NONE {
-                tri[reverse as usize].0 = common;
-            }
+        };
+        let chunks = n.div_ceil(ROWS_PER_TASK);
+        if n >= PARALLEL_MIN {
+            (0..chunks).into_par_iter().for_each_init(Vec::new, chunk);
+        } else {
+            let mut bits = Vec::new();
+            (0..chunks).for_each(|c| chunk(&mut bits, c));
         }
-        eprintln!("    pass2 {:?}", t.elapsed());
-        let mut ties = self.ties.clone();
-        for_row_chunks(&self.offsets, &mut ties, |_: &mut (), rows, out| {
-            let base = self.offsets[rows.start] as usize;
-            for (k, tie) in out.iter_mut().enumerate() {
-                let common = match tri[base + k].0 {
-                    NONE => 0,
-                    c => c,
-                };
-                tie.1 = (tie.1 as u64 * (1 + common as u64)).min(STRENGTH_CAP as u64) as u32;
-            }
-        });
-        self.ties = ties;
     }
 }
 
@@ -647,8 +637,8 @@ fn colour_classes(g: &Ties, order: &[u32]) -> Vec<Vec<u32>> {
     let mut taken_by: Vec<u32> = Vec::new(); // taken_by[c] == s: a neighbour of s has colour c
     let mut classes: Vec<Vec<u32>> = Vec::new();
     for &s in order {
-        for &(t, _) in g.row(s as usize) {
-            let c = colour[t as usize];
+        for t in g.row(s as usize) {
+            let c = colour[t.partner as usize];
             if c != NONE {
                 taken_by[c as usize] = s;
             }
@@ -669,30 +659,30 @@ fn colour_classes(g: &Ties, order: &[u32]) -> Vec<Vec<u32>> {
 /// last looked are re-evaluated. Returns the number of rounds run.
 fn propagate(g: &Ties, classes: &[Vec<u32>], label: &mut [u32], max_rounds: usize) -> usize {
     let mut active = vec![true; label.len()];
+    let mut todo: Vec<u32> = Vec::new();
     for round in 0..max_rounds {
         let mut changed = false;
         for class in classes {
+            todo.clear();
+            todo.extend(class.iter().copied().filter(|&s| active[s as usize]));
             let next: Vec<u32> = {
-                let (label, active) = (&*label, &active);
-                let eval = |tally: &mut Vec<(u32, u64)>, &s: &u32| {
-                    let s = s as usize;
-                    if active[s] { best_label(g.row(s), label[s], label, tally) } else { label[s] }
-                };
-                if class.len() >= PARALLEL_MIN {
-                    class.par_iter().with_min_len(ROWS_PER_TASK / 4).map_init(Vec::new, eval).collect()
+                let label = &*label;
+                let eval = |tally: &mut Vec<(u32, u64)>, &s: &u32| best_label(g.row(s as usize), label[s as usize], label, tally);
+                if todo.len() >= PARALLEL_MIN {
+                    todo.par_iter().with_min_len(ROWS_PER_TASK / 4).map_init(Vec::new, eval).collect()
                 } else {
                     let mut tally = Vec::new();
-                    class.iter().map(|s| eval(&mut tally, s)).collect()
+                    todo.iter().map(|s| eval(&mut tally, s)).collect()
                 }
             };
-            for (&s, &l) in class.iter().zip(&next) {
+            for (&s, &l) in todo.iter().zip(&next) {
                 let s = s as usize;
                 active[s] = false;
                 if l != label[s] {
                     label[s] = l;
                     changed = true;
-                    for &(t, _) in g.row(s) {
-                        active[t as usize] = true;
+                    for t in g.row(s) {
+                        active[t.partner as usize] = true;
                     }
                 }
             }
@@ -707,17 +697,17 @@ fn propagate(g: &Ties, classes: &[Vec<u32>], label: &mut [u32], max_rounds: usiz
 /// The label a node with ties `row` and label `current` adopts: highest total strength among its
 /// neighbours' labels; `current` if that is among the best; else the smallest best label. A node
 /// without ties keeps its label.
-fn best_label(row: &[(u32, u32)], current: u32, label: &[u32], tally: &mut Vec<(u32, u64)>) -> u32 {
-    if row.len() <= SHORT_ROW_MAX {
+fn best_label(row: &[Tie], current: u32, label: &[u32], tally: &mut Vec<(u32, u64)>) -> u32 {
+    let d = row.len();
+    if d <= SHORT_ROW_MAX {
         let (mut ls, mut ws) = ([NONE; SHORT_ROW_MAX], [0u32; SHORT_ROW_MAX]);
-        for (k, &(t, w)) in row.iter().enumerate() {
-            (ls[k], ws[k]) = (label[t as usize], w);
+        for (k, t) in row.iter().enumerate() {
+            (ls[k], ws[k]) = (label[t.partner as usize], t.strength());
         }
-        // Total of each entry's label: all-pairs, branch-free (labels absent from the row are NONE
-        // with weight 0, so they add nothing). Sums fit: at most 32 ties of < 2^27.
+        // Total of each entry's label: all-pairs and branch-free. Sums fit: at most 32 ties of < 2^27.
         let mut totals = [0u32; SHORT_ROW_MAX];
-        for (total, &l) in totals.iter_mut().zip(&ls).take(row.len()) {
-            *total = ls.iter().zip(&ws).map(|(&m, &w)| if m == l { w } else { 0 }).sum();
+        for (total, &l) in totals[..d].iter_mut().zip(&ls[..d]) {
+            *total = ls[..d].iter().zip(&ws[..d]).map(|(&m, &w)| if m == l { w } else { 0 }).sum();
         }
         let best = totals.iter().copied().max().unwrap_or(0);
         let mut pick = NONE;
@@ -732,7 +722,7 @@ fn best_label(row: &[(u32, u32)], current: u32, label: &[u32], tally: &mut Vec<(
         return if pick == NONE { current } else { pick };
     }
     tally.clear();
-    tally.extend(row.iter().map(|&(t, w)| (label[t as usize], w as u64)));
+    tally.extend(row.iter().map(|t| (label[t.partner as usize], t.strength() as u64)));
     tally.sort_unstable_by_key(|c| c.0);
     tally.dedup_by(|later, kept| {
         let same = later.0 == kept.0;
@@ -749,13 +739,14 @@ fn best_label(row: &[(u32, u32)], current: u32, label: &[u32], tally: &mut Vec<(
 }
 
 /// Splits every label class into its connected parts and labels each part by its smallest stable id.
+/// Each tie is taken from its lower slot's row (ties appear in both rows).
 fn connected_labels(g: &Ties, label: &[u32], ids: &[u32]) -> Vec<u32> {
     let n = label.len();
     let mut parts = UnionFind::<u32>::new(n);
     for s in 0..n {
-        for &(t, _) in g.row(s) {
-            if label[s] == label[t as usize] {
-                parts.union(s as u32, t);
+        for t in g.row(s).iter().filter(|t| t.partner as usize > s) {
+            if label[s] == label[t.partner as usize] {
+                parts.union(s as u32, t.partner);
             }
         }
     }

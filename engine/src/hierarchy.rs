@@ -68,15 +68,17 @@ pub fn pagerank(
 ///
 /// Row `s` of the CSR (`partners[offsets[s]..offsets[s + 1]]`, `weights` alongside) lists the nodes
 /// `s` respects. Node `s` passes its rank to its targets in proportion to the weights; only weights
-/// `> 0` count (zero, negative and NaN edges are ignored, as are self-loops). A node that respects
-/// nobody ("dangling") spreads its rank uniformly, the usual fix. Each iteration:
+/// `> 0` count (zero, negative and NaN edges pass nothing), and self-loops are ignored. A node that
+/// respects nobody ("dangling") spreads its rank uniformly, the usual fix. Each iteration:
 /// `r'(t) = (1 - d)/n + d * (sum over s -> t of r(s) w(s,t) / W(s) + D/n)`, with `W(s)` the out-weight
-/// of `s` and `D` the dangling nodes' total rank. Stops when the L1 change falls below `tolerance` or
-/// after `iterations_max` iterations (capped at [`ITERATIONS_MAX`]); ranks are then normalised to sum 1.
-/// `damping` is clamped to [0, 1] (NaN means [`DAMPING`]).
+/// of `s` and `D` the dangling nodes' total rank. Starts from uniform ranks; stops when the L1 change
+/// falls below `tolerance` or after `iterations_max` iterations (capped at [`ITERATIONS_MAX`]); ranks
+/// are then normalised to sum 1. `damping` is clamped to [0, 1] (NaN means [`DAMPING`]).
 ///
 /// With `parallel`, rows are split across the current rayon pool; the result is bit-identical either
-/// way (module docs). Cost: one transpose (`O(E)`, sequential) and `O(E)` per iteration.
+/// way (module docs). Builds an [`InIndex`] each call (`O(E)`, sequential): a caller that recomputes
+/// status on an unchanged topology should keep the index and call [`pagerank_indexed`], which can also
+/// warm-start from the previous ranks.
 pub fn pagerank_with_stats(
     offsets: &[u32],
     partners: &[u32],
@@ -86,28 +88,109 @@ pub fn pagerank_with_stats(
     tolerance: f32,
     parallel: bool,
 ) -> PageRank {
-    let n = offsets.len().saturating_sub(1);
-    assert!(n <= NODES_MAX, "{n} nodes; PageRank takes at most {NODES_MAX}");
-    assert_eq!(partners.len(), weights.len(), "one weight per edge");
-    assert_eq!(offsets.last().map_or(0, |&o| o as usize), partners.len(), "offsets end at the edge count");
+    let index = InIndex::new(offsets, partners);
+    pagerank_indexed(&index, weights, None, damping, iterations_max, tolerance, parallel)
+}
+
+/// The respect graph's topology, transposed: for each target, the edges pointing at it (source slot
+/// and the edge's index in the forward CSR), in source-slot order. Depends on the topology only, so
+/// it survives respect changes; rebuild it when the graph is rebuilt.
+#[derive(Clone, Debug, Default)]
+pub struct InIndex {
+    /// The forward CSR's row starts, kept to sum each row's out-weight.
+    out_offsets: Vec<u32>,
+    /// Row starts of the transposed CSR; length `n + 1`.
+    in_offsets: Vec<u32>,
+    /// Per in-edge: `(source slot, forward edge index)`.
+    in_edges: Vec<(u32, u32)>,
+    /// Forward edge indices of self-loops, sorted (usually empty): they pass no rank.
+    loops: Vec<u32>,
+}
+
+impl InIndex {
+    /// Transposes a directed CSR (`offsets` of length `n + 1`, `partners` the targets), leaving out
+    /// self-loops. `O(E)`, sequential (a counting sort); the in-rows come out in source order.
+    ///
+    /// Panics if the graph has more than [`NODES_MAX`] nodes or `offsets` does not end at
+    /// `partners.len()`.
+    pub fn new(offsets: &[u32], partners: &[u32]) -> Self {
+        let n = offsets.len().saturating_sub(1);
+        assert!(n <= NODES_MAX, "{n} nodes; PageRank takes at most {NODES_MAX}");
+        assert_eq!(offsets.last().map_or(0, |&o| o as usize), partners.len(), "offsets end at the edge count");
+        let row = |s: usize| offsets[s] as usize..offsets[s + 1] as usize;
+        let mut in_offsets = vec![0u32; n + 1];
+        for s in 0..n {
+            for &t in &partners[row(s)] {
+                if t as usize != s {
+                    in_offsets[t as usize + 1] += 1;
+                }
+            }
+        }
+        for t in 0..n {
+            in_offsets[t + 1] += in_offsets[t];
+        }
+        let mut fill = in_offsets.clone();
+        let mut in_edges = vec![(0u32, 0u32); in_offsets[n] as usize];
+        let mut loops = Vec::new();
+        for s in 0..n {
+            for e in row(s) {
+                let t = partners[e] as usize;
+                if t == s {
+                    loops.push(e as u32);
+                } else {
+                    in_edges[fill[t] as usize] = (s as u32, e as u32);
+                    fill[t] += 1;
+                }
+            }
+        }
+        Self { out_offsets: offsets.to_vec(), in_offsets, in_edges, loops }
+    }
+
+    /// Number of nodes.
+    pub fn n_nodes(&self) -> usize {
+        self.in_offsets.len().saturating_sub(1)
+    }
+}
+
+/// Weighted PageRank over a prebuilt [`InIndex`] and this call's `weights` (one per forward edge, in
+/// the CSR order the index was built from), optionally warm-started from earlier ranks.
+///
+/// Same model and guarantees as [`pagerank_with_stats`]. `start` (one rank per node; rescaled to sum
+/// 1) lets a periodic recomputation begin from the last result, which converges in a few iterations
+/// when respect changed little; without it, or if it has the wrong length or a non-positive sum, the
+/// iteration starts from uniform ranks. Per call: out-weights and in-edge shares (`O(E)`, parallel with
+/// `parallel`), then `O(E)` per iteration.
+pub fn pagerank_indexed(
+    index: &InIndex,
+    weights: &[f32],
+    start: Option<&[f32]>,
+    damping: f32,
+    iterations_max: usize,
+    tolerance: f32,
+    parallel: bool,
+) -> PageRank {
+    let n = index.n_nodes();
+    assert_eq!(index.out_offsets[n] as usize, weights.len(), "one weight per edge of the indexed graph");
     if n == 0 {
         return PageRank { ranks: Vec::new(), iterations: 0, residual: 0.0 };
     }
+    let parallel = parallel && n >= PARALLEL_MIN;
     let d = if damping.is_nan() { DAMPING } else { damping.clamp(0.0, 1.0) } as f64;
-    let g = InEdges::transpose(offsets, partners, weights);
+    let g = Shares::new(index, weights, parallel);
     let uniform = 1.0 / n as f64;
-    let mut rank = vec![uniform; n];
+    let mut rank = initial_ranks(start, n);
     let mut next = vec![0.0f64; n];
-    let mut dangling_mass: f64 = g.dangling.iter().filter(|&&x| x).count() as f64 * uniform;
+    let mut dangling_mass: f64 =
+        rank.chunks(ROWS_PER_TASK).enumerate().map(|(c, r)| g.dangling_sum(c, r)).sum::<f64>();
     let (mut iterations, mut residual) = (0, f64::INFINITY);
     while iterations < iterations_max.min(ITERATIONS_MAX) && residual >= tolerance as f64 {
         let base = (1.0 - d) * uniform + d * dangling_mass * uniform;
-        let sums = step(&g, &rank, &mut next, base, d, parallel && n >= PARALLEL_MIN);
+        let sums = step(&g, &rank, &mut next, base, d, parallel);
         (dangling_mass, residual) = (sums.dangling, sums.delta);
         std::mem::swap(&mut rank, &mut next);
         iterations += 1;
     }
-    let total = chunk_sums(&rank);
+    let total: f64 = rank.chunks(ROWS_PER_TASK).map(|c| c.iter().sum::<f64>()).sum();
     let ranks = rank.iter().map(|&r| (r / total) as f32).collect();
     PageRank { ranks, iterations, residual: if iterations == 0 { 0.0 } else { residual as f32 } }
 }
@@ -140,42 +223,58 @@ pub fn status_changes(old: &[f32], new: &[f32], threshold: f32) -> Vec<(usize, f
         .collect()
 }
 
-/// The transposed respect graph: per target, `(source, share)` with `share = w(s,t) / W(s)`, in
-/// source-slot order; and which nodes respect nobody.
-struct InEdges {
-    offsets: Vec<u32>,
+/// This call's transposed graph: per target, `(source, share)` with `share = w(s,t) / W(s)` (0 for
+/// edges that pass nothing), and which nodes respect nobody.
+struct Shares<'a> {
+    offsets: &'a [u32],
     edges: Vec<(u32, f32)>,
     dangling: Vec<bool>,
 }
 
-impl InEdges {
-    fn transpose(offsets: &[u32], partners: &[u32], weights: &[f32]) -> Self {
-        let n = offsets.len() - 1;
-        let row = |s: usize| offsets[s] as usize..offsets[s + 1] as usize;
-        let counts = |e: usize, s: usize| weights[e] > 0.0 && partners[e] as usize != s;
-        let mut out_weight = vec![0.0f64; n];
-        let mut in_offsets = vec![0u32; n + 1];
-        for s in 0..n {
-            for e in row(s).filter(|&e| counts(e, s)) {
-                out_weight[s] += weights[e].min(f32::MAX) as f64;
-                in_offsets[partners[e] as usize + 1] += 1;
-            }
-        }
-        for t in 0..n {
-            in_offsets[t + 1] += in_offsets[t];
-        }
-        let mut fill = in_offsets.clone();
-        let mut edges = vec![(0u32, 0.0f32); in_offsets[n] as usize];
-        for s in 0..n {
-            for e in row(s).filter(|&e| counts(e, s)) {
-                let t = partners[e] as usize;
-                edges[fill[t] as usize] = (s as u32, (weights[e].min(f32::MAX) as f64 / out_weight[s]) as f32);
-                fill[t] += 1;
-            }
-        }
-        let dangling = out_weight.iter().map(|&w| w <= 0.0).collect();
-        Self { offsets: in_offsets, edges, dangling }
+impl<'a> Shares<'a> {
+    fn new(index: &'a InIndex, weights: &[f32], parallel: bool) -> Self {
+        let n = index.n_nodes();
+        let passes = |e: usize| weights[e] > 0.0 && (index.loops.is_empty() || index.loops.binary_search(&(e as u32)).is_err());
+        // Per source: 1 / out-weight (0 when it respects nobody), each row summed in row order.
+        let inverse = |s: usize| {
+            let row = index.out_offsets[s] as usize..index.out_offsets[s + 1] as usize;
+            let w: f64 = row.filter(|&e| passes(e)).map(|e| weights[e].min(f32::MAX) as f64).sum();
+            if w > 0.0 { 1.0 / w } else { 0.0 }
+        };
+        let inv_out: Vec<f64> = if parallel {
+            (0..n).into_par_iter().with_min_len(ROWS_PER_TASK).map(inverse).collect()
+        } else {
+            (0..n).map(inverse).collect()
+        };
+        let share = |&(s, e): &(u32, u32)| {
+            let w = weights[e as usize];
+            (s, if w > 0.0 { (w.min(f32::MAX) as f64 * inv_out[s as usize]) as f32 } else { 0.0 })
+        };
+        let edges = if parallel {
+            index.in_edges.par_iter().with_min_len(ROWS_PER_TASK).map(share).collect()
+        } else {
+            index.in_edges.iter().map(share).collect()
+        };
+        let dangling = inv_out.iter().map(|&x| x == 0.0).collect();
+        Self { offsets: &index.in_offsets, edges, dangling }
     }
+
+    /// Total rank of the dangling nodes among chunk `c`'s rows (`rank` is that chunk).
+    fn dangling_sum(&self, c: usize, rank: &[f64]) -> f64 {
+        let first = c * ROWS_PER_TASK;
+        rank.iter().enumerate().filter(|&(i, _)| self.dangling[first + i]).map(|(_, &r)| r).sum()
+    }
+}
+
+/// Starting ranks: `start` rescaled to sum 1 when usable, else uniform.
+fn initial_ranks(start: Option<&[f32]>, n: usize) -> Vec<f64> {
+    if let Some(r) = start.filter(|r| r.len() == n) {
+        let total: f64 = r.chunks(ROWS_PER_TASK).map(|c| c.iter().map(|&x| x.max(0.0) as f64).sum::<f64>()).sum();
+        if total > 0.0 && total.is_finite() {
+            return r.iter().map(|&x| x.max(0.0) as f64 / total).collect();
+        }
+    }
+    vec![1.0 / n as f64; n]
 }
 
 /// Global sums of one iteration, each combined over chunks in chunk order.
@@ -188,7 +287,7 @@ struct Sums {
 }
 
 /// One power-iteration step from `rank` into `next`.
-fn step(g: &InEdges, rank: &[f64], next: &mut [f64], base: f64, d: f64, parallel: bool) -> Sums {
+fn step(g: &Shares, rank: &[f64], next: &mut [f64], base: f64, d: f64, parallel: bool) -> Sums {
     let chunk = |(c, out): (usize, &mut [f64])| {
         let mut sums = Sums::default();
         let first = c * ROWS_PER_TASK;
@@ -213,11 +312,6 @@ fn step(g: &InEdges, rank: &[f64], next: &mut [f64], base: f64, d: f64, parallel
         next.chunks_mut(ROWS_PER_TASK).enumerate().map(chunk).collect()
     };
     parts.iter().fold(Sums::default(), |a, p| Sums { dangling: a.dangling + p.dangling, delta: a.delta + p.delta })
-}
-
-/// Sum of `x` in fixed chunks combined in chunk order (the same association as the iteration's sums).
-fn chunk_sums(x: &[f64]) -> f64 {
-    x.chunks(ROWS_PER_TASK).map(|c| c.iter().sum::<f64>()).sum()
 }
 
 #[cfg(test)]

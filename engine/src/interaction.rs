@@ -40,6 +40,8 @@ use crate::world::{TickClock, WorldInfo};
 pub const NOTABLE_VALENCE: f32 = 0.3;
 /// Witnesses per notable outcome (the target's first qualifying partners in row order).
 pub const WITNESSES_MAX: usize = 4;
+/// Share of an outcome's intensity a witness remembers (vicarious, not suffered).
+pub const WITNESS_INTENSITY: f32 = 0.5;
 /// Affinity toward a partner above which its kindness counts as social support (healing).
 pub const SUPPORT_AFFINITY: f32 = 0.5;
 /// How much gossip moves a hearer's own bond toward the teller's view, per unit of credibility.
@@ -64,7 +66,7 @@ pub struct View {
 
 impl View {
     fn side(&self) -> Side {
-        Side { pers: self.pers, pleasure: self.mood.p, dominance: self.mood.d, distress: self.distress }
+        Side { pers: self.pers, pleasure: self.mood.p, arousal: self.mood.a, dominance: self.mood.d, distress: self.distress }
     }
 }
 
@@ -135,8 +137,9 @@ pub fn resolve_interactions(
         let e = edges_of(g, init.intent.edge as usize);
         let mut r = rng::stream(seed, tick, init.id.0 as u64, Purpose::Resolve);
         let (noise, variant) = (rng::unit_f32(&mut r), (rng::unit_f32(&mut r) * 255.0) as u8);
-        let (valence, initiator_valence, compat, accepted, line) =
-            outcome::appraise(init.intent.action, &init.side(), &views[t as usize].side(), &e, noise, variant);
+        let compat = g.compat(init.intent.edge as usize);
+        let a = outcome::appraise(init.intent.action, &init.side(), &views[t as usize].side(), &e, compat, noise, variant);
+        let (valence, initiator_valence, accepted, line) = (a.valence, a.initiator_valence, a.accepted, a.line);
         Outcome { initiator: p, target: t, action: init.intent.action, valence, initiator_valence, compat, accepted, line }
     };
     let outcomes: Vec<Outcome> = if par.parallel(accepted.len()) {
@@ -220,9 +223,10 @@ impl Apply<'_> {
         let (vi, vt) = (self.s.views[o.initiator as usize], self.s.views[o.target as usize]);
         let (valence, initiator_valence, action, line) = (o.valence, o.initiator_valence, o.action, o.line);
         let (initiator, target) = (vi.id, vt.id);
+        let about = (vi.intent.subject != NONE).then(|| self.graph.slot_id[vi.intent.subject as usize]);
         let seq = self.log.push(
             tick,
-            EventKind::InteractionResolved { initiator, target, action, valence, initiator_valence, line },
+            EventKind::InteractionResolved { initiator, target, action, valence, initiator_valence, line, about },
         );
         let e_it = vi.intent.edge as usize;
         let e_ti = self.graph.reverse[e_it] as usize;
@@ -259,7 +263,7 @@ impl Apply<'_> {
         self.s.effects[o.target as usize] = et;
         self.remember(o, &vi, &vt, change.betrayal.is_some(), seq);
         if valence.abs() >= NOTABLE_VALENCE {
-            self.witness(o, initiator);
+            self.witness(o, initiator, seq);
         }
     }
 
@@ -373,7 +377,7 @@ impl Apply<'_> {
     /// Witnesses (OCC fortunes of others): partners of the target who care about it feel for it, and
     /// their view of the initiator shifts as balance theory predicts (Heider 1946: harming my friend
     /// makes you less liked, harming my enemy more).
-    fn witness(&mut self, o: &Outcome, initiator: CharacterId) {
+    fn witness(&mut self, o: &Outcome, initiator: CharacterId, seq: u64) {
         let mut seen = 0;
         for e in self.graph.row(o.target) {
             let w = self.graph.edges[e].partner;
@@ -391,15 +395,16 @@ impl Apply<'_> {
                 b.affinity = bonds::nudge(b.affinity, 0.03 * o.valence * aff_wt.signum() * aff_wt.abs());
                 self.graph.set_bond(e_wi, b);
             }
+            // Seen, not suffered: a witness remembers at half the intensity.
             let item = MemoryItem {
                 tick: self.tick,
                 other: initiator,
                 kind: MemoryKind::Witnessed,
                 valence: o.valence * aff_wt.signum(),
-                intensity: strength,
+                intensity: WITNESS_INTENSITY * strength,
             };
-            if strength >= NOTABLE_VALENCE {
-                self.s.notes.push((w, Note::Remember(item, 0)));
+            if item.intensity >= NOTABLE_VALENCE {
+                self.s.notes.push((w, Note::Remember(item, seq)));
             }
             seen += 1;
             if seen == WITNESSES_MAX {

@@ -9,7 +9,8 @@ use crate::bonds::{self, Bond};
 use crate::dialogue::{Line, TEMPLATES_PER_ACTION, Tone};
 use crate::emotion::{EmotionKind, N_EMOTIONS};
 use crate::params::Params;
-use crate::personality::{Personality, compatibility};
+use crate::personality::Personality;
+
 use crate::trust::{self, BetrayalKind, EdgeHistory};
 
 /// One side of an interaction as the appraisal sees it.
@@ -19,6 +20,8 @@ pub struct Side {
     pub pers: Personality,
     /// Mood pleasure in [-1, 1].
     pub pleasure: f32,
+    /// Mood arousal in [-1, 1].
+    pub arousal: f32,
     /// Mood dominance in [-1, 1].
     pub dominance: f32,
     /// Visible distress in [0, 1].
@@ -91,11 +94,11 @@ pub struct Edges {
     pub it_hist: EdgeHistory,
 }
 
-/// Appraises one interaction (pure): how the target takes it and how it feels to the initiator.
-/// `r` is a uniform [0, 1) draw for noise, `variant` picks the dialogue template.
-pub fn appraise(action: Action, init: &Side, target: &Side, e: &Edges, r: f32, variant: u8) -> (f32, f32, f32, bool, Line) {
+/// Appraises one interaction (pure): how the target takes it (valence), how it feels to the
+/// initiator, whether a proposal was accepted, and the line said. `compat` is the cached
+/// compatibility of the two; `r` is a uniform [0, 1) draw for noise, `variant` picks the template.
+pub fn appraise(action: Action, init: &Side, target: &Side, e: &Edges, compat: f32, r: f32, variant: u8) -> Appraisal {
     use Action as A;
-    let compat = compatibility(&init.pers, &target.pers);
     let noise = (r - 0.5) * 0.3;
     let receptive = 0.5 * target.pleasure + 0.3 * e.ti.affinity + 0.2 * compat;
     let warm = |base: f32| base * (0.75 + 0.35 * receptive) + noise;
@@ -140,8 +143,22 @@ pub fn appraise(action: Action, init: &Side, target: &Side, e: &Edges, r: f32, v
         _ => 0.6 * valence + 0.2 * compat,
     }
     .clamp(-1.0, 1.0);
-    let line = Line { template: variant % TEMPLATES_PER_ACTION, tone: Tone::of(crate::mood::Pad::new(init.pleasure, 0.0, init.dominance)) };
-    (valence, initiator_valence, compat, accepted, line)
+    let tone = Tone::of(crate::mood::Pad::new(init.pleasure, init.arousal, init.dominance));
+    let line = Line { template: variant % TEMPLATES_PER_ACTION, tone, rapport: e.it.standing() };
+    Appraisal { valence, initiator_valence, accepted, line }
+}
+
+/// What [`appraise`] found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Appraisal {
+    /// How the target took it, in [-1, 1].
+    pub valence: f32,
+    /// How it felt to the initiator, in [-1, 1].
+    pub initiator_valence: f32,
+    /// Whether a proposal was accepted.
+    pub accepted: bool,
+    /// What was said.
+    pub line: Line,
 }
 
 /// What [`update_edges`] found beyond the new bonds.
@@ -194,6 +211,10 @@ pub fn update_edges(o: &Outcome, mut e: Edges, p: &Params, tick: u64) -> (Edges,
     };
     if o.action == A::Confide {
         e.ti_hist.knows_secret = true;
+        e.it_hist.confided = true;
+    }
+    if o.action == A::Confess {
+        e.it_hist.declared = true;
     }
     match o.action {
         A::Chat | A::Compliment | A::Confide if v > 0.0 => {
@@ -319,9 +340,12 @@ pub fn witness_emotion(affinity_to_target: f32, valence: f32) -> (EmotionKind, f
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::personality::compatibility;
 
     fn outcome(action: Action, init: &Side, target: &Side, e: &Edges) -> Outcome {
-        let (valence, initiator_valence, compat, accepted, line) = appraise(action, init, target, e, 0.5, 0);
+        let compat = compatibility(&init.pers, &target.pers);
+        let a = appraise(action, init, target, e, compat, 0.5, 0);
+        let (valence, initiator_valence, accepted, line) = (a.valence, a.initiator_valence, a.accepted, a.line);
         Outcome { initiator: 0, target: 1, action, valence, initiator_valence, compat, accepted, line }
     }
 

@@ -49,6 +49,8 @@ pub const AGENTS_MAX: usize = 1 << 30;
 /// Agents per parallel task: big enough to amortise rayon's task cost, small enough to balance two
 /// to a few dozen threads from 100k agents up.
 const ROWS_PER_TASK: usize = 4096;
+/// Agents whose partners' picks phase 2 loads before using any of them.
+const AGENTS_PER_BATCH: usize = 32;
 /// Random pairs drawn per generation task (each task has its own stream, so the graph does not
 /// depend on how tasks are scheduled).
 const PAIRS_PER_TASK: usize = 1 << 16;
@@ -204,33 +206,43 @@ impl PeerModel {
         }
     }
 
-    /// Phase 2: move the chosen ties' weights, each entry written by its single owner.
+    /// Phase 2: move the chosen ties' weights, each entry written by its single owner. Agents go in
+    /// blocks of [`AGENTS_PER_BATCH`]: the partners' picks (one random read each, the phase's main
+    /// cost at scale) are all loaded first, so their cache misses overlap.
     fn interact(&self, parallel: bool) {
         let (entries, mirror, choice) = (&self.entries, &self.mirror, &self.choice);
-        let agent = |i: usize| {
-            let Pick { entry, partner: j, weight, mood } = choice[i];
-            if entry == NONE {
-                return;
+        let block = |b: usize| {
+            let agents = b * AGENTS_PER_BATCH..((b + 1) * AGENTS_PER_BATCH).min(choice.len());
+            let mut others = [Pick::NOBODY; AGENTS_PER_BATCH];
+            for (other, i) in others.iter_mut().zip(agents.clone()) {
+                let partner = choice[i].partner;
+                if partner != NONE {
+                    *other = choice[partner as usize];
+                }
             }
-            let j = j as usize;
-            let other = choice[j];
-            let mutual = other.partner as usize == i;
-            if mutual && j < i {
-                return; // the lower id applies both moves
+            for (other, i) in others.iter().zip(agents) {
+                let Pick { entry, partner: j, weight, mood } = choice[i];
+                if entry == NONE {
+                    continue;
+                }
+                let mutual = other.partner as usize == i;
+                if mutual && (j as usize) < i {
+                    continue; // the lower id applies both moves
+                }
+                let step = if (mood - other.mood).abs() < SIMILAR_BELOW { WEIGHT_STEP } else { -WEIGHT_STEP };
+                let moves = if mutual { 2.0 } else { 1.0 };
+                let w = (weight + moves * step).clamp(0.0, 1.0);
+                entries[entry as usize].set_weight(w);
+                // The mirror is read here, in a tight loop with many agents in flight, rather than
+                // in phase 1, where one miss per row stalled the long gather loop.
+                entries[mirror[entry as usize] as usize].set_weight(w);
             }
-            let step = if (mood - other.mood).abs() < SIMILAR_BELOW { WEIGHT_STEP } else { -WEIGHT_STEP };
-            let moves = if mutual { 2.0 } else { 1.0 };
-            let w = (weight + moves * step).clamp(0.0, 1.0);
-            entries[entry as usize].set_weight(w);
-            // The mirror is read here, in a tight loop with many agents in flight, rather than in
-            // phase 1, where one miss per row stalled the long gather loop.
-            entries[mirror[entry as usize] as usize].set_weight(w);
         };
-        let n = self.mood.len();
+        let blocks = self.mood.len().div_ceil(AGENTS_PER_BATCH);
         if parallel {
-            (0..n).into_par_iter().with_min_len(ROWS_PER_TASK).for_each(agent);
+            (0..blocks).into_par_iter().with_min_len(ROWS_PER_TASK / AGENTS_PER_BATCH).for_each(block);
         } else {
-            (0..n).for_each(agent);
+            (0..blocks).for_each(block);
         }
     }
 }

@@ -43,6 +43,10 @@ pub struct EdgeHistory {
     pub knows_secret: bool,
     /// Source and target have sworn an alliance.
     pub allied: bool,
+    /// Source has confided a secret to the target.
+    pub confided: bool,
+    /// Source has declared its love to the target.
+    pub declared: bool,
     /// Last tick the two interacted (0 = never).
     pub last_tick: u64,
 }

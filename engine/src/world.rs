@@ -197,7 +197,13 @@ impl Sim {
                 EdgeInput { source: r.source, target: r.target, entity, bond: r.bond, history: r.history }
             })
             .collect();
-        let graph = SocialGraph::build(&chars, &rels);
+        let mut graph = SocialGraph::build(&chars, &rels);
+        let pers: Vec<Personality> = graph
+            .slot_entity
+            .iter()
+            .map(|&e| *world.get::<Personality>(e).expect("characters have a personality"))
+            .collect();
+        graph.set_compat(None, |s| pers[s as usize]);
         for (slot, &e) in graph.slot_entity.iter().enumerate() {
             world.entity_mut(e).insert(Slot(slot as u32));
         }
@@ -307,6 +313,20 @@ impl Sim {
     pub fn world_mut(&mut self) -> &mut World {
         self.sync_bonds();
         &mut self.world
+    }
+
+    /// Changes a character's personality between ticks (a director's edit): its cached
+    /// compatibilities are recomputed; the baseline follows on the next tick. Returns false for an
+    /// unknown id.
+    pub fn set_personality(&mut self, id: CharacterId, p: Personality) -> bool {
+        let Some(slot) = self.graph().slot_of(id) else { return false };
+        let entity = self.graph().slot_entity[slot as usize];
+        self.world.entity_mut(entity).insert(p);
+        self.world.resource_scope(|world, mut graph: Mut<SocialGraph>| {
+            let ents = graph.slot_entity.clone();
+            graph.set_compat(Some(&[slot]), |s| *world.get::<Personality>(ents[s as usize]).expect("characters have a personality"));
+        });
+        true
     }
 
     /// Copies bonds written during ticks from the graph index into their `Bond` components.

@@ -50,9 +50,14 @@ impl<'a> EventWriter<'a> {
         }
         write!(out, "{{\"seq\":{},\"tick\":{},\"kind\":", ev.seq, ev.tick)?;
         out.write_all(&self.kind_json)?;
-        if let EventKind::InteractionResolved { initiator, target, action, valence, line, .. } = &ev.kind {
+        if let EventKind::InteractionResolved { initiator, target, action, valence, line, about, .. } = &ev.kind {
             let (a, b) = (self.name(*initiator), self.name(*target));
-            let text = dialogue::render(*line, *action, &a.display, &b.display, *valence);
+            let text = match about {
+                Some(c) => {
+                    dialogue::render_about(*line, *action, &a.display, &b.display, &self.name(*c).display, *valence)
+                }
+                None => dialogue::render(*line, *action, &a.display, &b.display, *valence),
+            };
             out.write_all(b",\"text\":")?;
             serde_json::to_writer(&mut *out, &text)?;
             out.write_all(b",\"initiator_key\":")?;
@@ -192,7 +197,8 @@ mod tests {
                 action: Action::Help,
                 valence: 0.6,
                 initiator_valence: 0.2,
-                line: Line { template: 0, tone: Tone::Warm },
+                line: Line { template: 0, tone: Tone::Warm, rapport: Default::default() },
+                about: None,
             },
         };
         let mut out = Vec::new();
@@ -237,7 +243,8 @@ mod tests {
                         action: Action::Chat,
                         valence: 0.1,
                         initiator_valence: 0.0,
-                        line: Line { template: seq as u8, tone: Tone::Gloomy },
+                        line: Line { template: seq as u8, tone: Tone::Gloomy, rapport: Default::default() },
+                        about: None,
                     }
                 };
                 Event { seq, tick: seq / 100, kind }

@@ -45,7 +45,7 @@ pub struct RunArgs {
     /// Worker threads [default: available cores]; results are identical for any count.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=THREADS_MAX as i64))]
     pub threads: Option<u16>,
-    /// Output directory [default: out/<scenario file stem>, or out/<world>-from-tick-<T> for a snapshot].
+    /// Output directory [default: out/SCENARIO_STEM, or out/WORLD-from-tick-T when continuing a snapshot].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Also save `snapshots/tick-<T>.snapshot` whenever the tick is a multiple of K.
@@ -183,7 +183,7 @@ impl<'n> Outputs<'n> {
         writeln!(self.metrics, "{}", output::metrics_row(&sim.metrics()))
             .with_context(|| cannot_write(&self.dir.join("metrics.csv")))?;
         self.drain(sim)?;
-        if self.snapshot_every.is_some_and(|k| sim.tick() % k == 0) {
+        if self.snapshot_every.is_some_and(|k| sim.tick().is_multiple_of(k)) {
             let (dir, name) = (self.dir.join("snapshots"), format!("tick-{}.snapshot", sim.tick()));
             output::write_atomic(&dir, &name, &sim.snapshot()).with_context(|| cannot_write(&dir.join(&name)))?;
         }

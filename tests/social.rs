@@ -37,9 +37,11 @@ fn act(action: Action, e: &Edges) -> Outcome {
 #[test]
 fn one_betrayal_outweighs_one_favour_of_equal_size() {
     // A trusted friend helps once, or turns on you once: compare the size of the trust change.
-    let mut e = Edges::default();
-    e.ti = bond(0.5, 0.6);
-    e.it_hist.knows_secret = true;
+    let e = Edges {
+        ti: bond(0.5, 0.6),
+        it_hist: trust::EdgeHistory { knows_secret: true, ..Default::default() },
+        ..Default::default()
+    };
     let help = act(Action::Help, &e);
     let mut betray = act(Action::Betray, &e);
     betray.valence = -help.valence; // equal size, opposite sign
@@ -201,7 +203,11 @@ fn gossip_changes_the_opinion_of_someone_who_never_met_the_subject() {
     let opinion = heard.expect("the hearer formed an opinion of the villain through gossip");
     assert!(opinion < 0.0, "heard a negative opinion, believes {opinion}");
     assert!(sim.events().iter().any(|e| matches!(e.kind, EventKind::RumorSpread { subject, .. } if subject.0 == 2)));
-    assert!(sim.graph().edge(sim.graph().slot_of(CharacterId(1)).unwrap(), sim.graph().slot_of(CharacterId(2)).unwrap()).is_none());
+    assert!(
+        sim.graph()
+            .edge(sim.graph().slot_of(CharacterId(1)).unwrap(), sim.graph().slot_of(CharacterId(2)).unwrap())
+            .is_none()
+    );
 }
 
 /// Two cliques of six: warm inside, hostile across.
@@ -265,11 +271,17 @@ fn group_ids_stay_stable_when_membership_barely_changes() {
         sim.step();
     }
     let after = sim.world().resource::<Groups>().groups.clone();
-    let camp = |gs: &[aion_engine::social::Group], who: u32| gs.iter().find(|g| g.members.contains(&CharacterId(who))).map(|g| g.id);
+    let camp = |gs: &[aion_engine::social::Group], who: u32| {
+        gs.iter().find(|g| g.members.contains(&CharacterId(who))).map(|g| g.id)
+    };
     assert_eq!(camp(&before, 0), camp(&after, 0), "the first camp kept its id");
     assert_eq!(camp(&before, 8), camp(&after, 8), "the second camp kept its id");
     assert_eq!(camp(&after, 5), None, "the outcast left");
-    assert!(sim.events().iter().any(|e| matches!(&e.kind, EventKind::AllianceChanged { left, .. } if left.contains(&CharacterId(5)))));
+    assert!(
+        sim.events()
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::AllianceChanged { left, .. } if left.contains(&CharacterId(5))))
+    );
 }
 
 #[test]

@@ -18,10 +18,10 @@ use crate::needs::{Needs, SocialEnergy};
 use crate::params::Params;
 use crate::personality::Personality;
 use crate::rng::{self, Purpose};
-use crate::world::{TickClock, WorldInfo};
 use crate::scenario::Genre;
 use crate::social::Publicity;
 use crate::trust::EdgeHistory;
+use crate::world::{TickClock, WorldInfo};
 
 /// What a character can do in a tick.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -224,7 +224,8 @@ pub fn score_actions(me: &SelfView, c: &Candidates) -> [f32; N_ACTIONS] {
             * (0.2 + 0.8 * w.trust.max(0.0))
             * (0.3 + 0.3 * p.neuroticism + 0.4 * me.negative_load.min(1.0))
             * w.familiarity;
-        s[A::Gossip as usize] = c.gossip * lonely * (0.6 + 0.3 * p.extraversion - 0.2 * p.conscientiousness) * closeness;
+        s[A::Gossip as usize] =
+            c.gossip * lonely * (0.6 + 0.3 * p.extraversion - 0.2 * p.conscientiousness) * closeness;
         s[A::Comfort as usize] = c.warm_distress * kind * (0.3 + 0.7 * w.affinity.max(0.0)) * me.energy.max(0.2);
         if w.affinity > 0.5 && w.trust > 0.4 && !c.warm_hist.allied {
             s[A::Ally as usize] = 0.5 * (0.5 + 0.5 * (1.0 - me.needs.safety) + 0.5 * (1.0 - me.needs.status)) * w.trust;
@@ -246,7 +247,8 @@ pub fn score_actions(me: &SelfView, c: &Candidates) -> [f32; N_ACTIONS] {
     }
     if let Some(a) = &c.allure {
         let courage = 0.5 + 0.3 * p.extraversion - 0.2 * p.neuroticism;
-        s[A::Flirt as usize] = allure(a) * (0.5 + 0.3 * p.extraversion + 0.2 * p.openness) * (0.6 + 0.4 * me.mood.p) * me.energy;
+        s[A::Flirt as usize] =
+            allure(a) * (0.5 + 0.3 * p.extraversion + 0.2 * p.openness) * (0.6 + 0.4 * me.mood.p) * me.energy;
         if a.attraction > 0.6 && a.affinity > 0.5 && !c.declared {
             s[A::Confess as usize] = allure(a) * courage * 0.9;
         }
@@ -422,16 +424,8 @@ type DecideData = (
 );
 
 /// Query data autonomy reads for each character.
-type DecideItem<'a> = (
-    &'a CharacterId,
-    &'a Slot,
-    &'a Personality,
-    &'a Mood,
-    &'a Needs,
-    &'a SocialEnergy,
-    &'a Emotions,
-    Mut<'a, Intent>,
-);
+type DecideItem<'a> =
+    (&'a CharacterId, &'a Slot, &'a Personality, &'a Mood, &'a Needs, &'a SocialEnergy, &'a Emotions, Mut<'a, Intent>);
 
 /// Decide stage: every character chooses an action and a target.
 pub fn choose_actions(

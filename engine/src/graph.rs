@@ -163,10 +163,8 @@ impl SocialGraph {
     /// and sums, and marks it for the next flush to its components.
     pub fn set_edge(&mut self, e: usize, bond: Bond, history: EdgeHistory) {
         let (old, old_h) = (self.bonds[e], self.history[e]);
-        self.bond_digest = self
-            .bond_digest
-            .wrapping_sub(edge_digest(e, &old, &old_h))
-            .wrapping_add(edge_digest(e, &bond, &history));
+        self.bond_digest =
+            self.bond_digest.wrapping_sub(edge_digest(e, &old, &old_h)).wrapping_add(edge_digest(e, &bond, &history));
         self.sum_affinity += fixed(bond.affinity) - fixed(old.affinity);
         self.sum_trust += fixed(bond.trust) - fixed(old.trust);
         self.bonds[e] = bond;
@@ -247,8 +245,12 @@ impl SocialGraph {
         g.history = keyed.iter().map(|&(_, _, i)| rels[i].history).collect();
         g.compat = vec![0.0; g.bonds.len()];
         g.appeal = g.bonds.iter().zip(&g.history).map(|(b, h)| appeal(b, h, 0.0)).collect();
-        g.bond_digest =
-            g.bonds.iter().zip(&g.history).enumerate().fold(0u64, |h, (e, (b, x))| h.wrapping_add(edge_digest(e, b, x)));
+        g.bond_digest = g
+            .bonds
+            .iter()
+            .zip(&g.history)
+            .enumerate()
+            .fold(0u64, |h, (e, (b, x))| h.wrapping_add(edge_digest(e, b, x)));
         g.sum_affinity = g.bonds.iter().map(|b| fixed(b.affinity)).sum();
         g.sum_trust = g.bonds.iter().map(|b| fixed(b.trust)).sum();
         let mut t = 0u64;

@@ -28,6 +28,10 @@
 //!   label floods a ring of cliques ("monster communities").
 //! - **Connectivity.** A label class that ended up split in two is split into connected parts
 //!   (petgraph's union-find), and every community is labelled by its smallest stable id.
+//! - **Cost.** Triangles are counted once per pair, by the endpoint with more ties scanning the other's
+//!   row against a bitset of its own neighbours. Propagation re-evaluates a node only when its
+//!   neighbours' label changes add up to more than its last winning margin, which provably cannot
+//!   change its label (exact pruning, not a heuristic).
 //!
 //! # Feuds
 //! A [`Feud`] climbs the escalation ladder of [`ConflictLevel`] one rung per hostile act when enough
@@ -50,8 +54,9 @@ pub const ROUNDS_MAX: usize = 100;
 /// Most nodes per graph: labels are `u32` ranks and `u32::MAX` marks "none".
 pub const NODES_MAX: usize = u32::MAX as usize - 1;
 /// Strongest tie weight counted; stronger ties are clamped. Weights are expected in (0, 1]; the cap
-/// keeps a quantised weight within 16 bits, so the triangle-reinforced strength fits a `u32` for up to
-/// 65,535 common neighbours (and saturates beyond, deterministically).
+/// keeps a quantised weight within 16 bits, so that a tie's triangle-reinforced strength only reaches
+/// its own cap (2^27) past 2,000 common neighbours even at full weight (it saturates there,
+/// deterministically).
 pub const TIE_STRENGTH_MAX: f32 = 16.0;
 /// Most shared enemies reported per group: a group at odds with hundreds of outsiders is at war with
 /// everyone, and the ECS side turns each shared enemy into a group feud. When more qualify, those
@@ -60,18 +65,20 @@ pub const SHARED_ENEMIES_MAX: usize = 64;
 
 /// Fixed-point scale of tie weights: ties weaker than 2^-12 count as 2^-12.
 const STRENGTH_SCALE: f32 = 4096.0;
-/// Largest reinforced tie strength (reached only past ~2,000 common neighbours): 32 of them still
-/// sum within a `u32`, which keeps the tally of short rows in 32-bit lanes.
+/// Largest reinforced tie strength (a tie of weight 1 reaches it past 32,000 common neighbours): 32 of
+/// them still sum within a `u32`, which keeps the tally of short rows in 32-bit lanes.
 const STRENGTH_CAP: u32 = (1 << 27) - 1;
 /// Rows up to this long tally labels with a branch-free all-pairs sum in 32-bit lanes; longer rows
 /// sort their labels instead, so a hub costs `d log d`, not `d^2`.
 const SHORT_ROW_MAX: usize = 32;
+const _: () = assert!(SHORT_ROW_MAX.is_multiple_of(8), "short rows are tallied in vectors of 8");
 /// Marker for "no colour / no row" in scratch arrays.
 const NONE: u32 = u32::MAX;
 /// Nodes (or rows) below which a pass stays on the calling thread: waking workers costs more than
 /// the work (PERFORMANCE.md). Results are identical either way.
 const PARALLEL_MIN: usize = 4096;
-/// Rows per parallel task of the triangle pass.
+/// Rows per parallel task of the row passes (compaction, triangles); a quarter of it is the least
+/// work per task in a propagation round. Fixed, so the split never depends on the thread count.
 const ROWS_PER_TASK: usize = 2048;
 
 /// Community label of every node of an undirected weighted graph: the smallest stable id among the
@@ -84,12 +91,19 @@ const ROWS_PER_TASK: usize = 2048;
 /// every node is its own community. See the module docs for the algorithm and why it is
 /// deterministic; asymmetric input still gives a deterministic, if unspecified, partition.
 ///
-/// Cost: one triangle pass (`sum of degree^2`, parallel over rows), a greedy colouring (`O(E)`),
-/// a few propagation rounds (`O(E)` each, parallel within a colour class, later rounds only revisit
-/// nodes whose neighbours changed) and a union-find pass. Uses the current rayon pool.
+/// Cost: a compaction and a triangle pass (at most `sum of degree^2 / 2`, parallel over rows), a
+/// greedy colouring (`O(E)`, sequential), a few propagation rounds (`O(E)` at most each, parallel
+/// within a colour class; later rounds only revisit nodes whose label could change) and a union-find
+/// pass (`O(E)`, sequential). Uses the current rayon pool; small graphs stay on the calling thread.
 ///
 /// Panics if the slices disagree in length or the ids are not unique.
-pub fn detect_communities(offsets: &[u32], partners: &[u32], weights: &[f32], ids: &[u32], max_rounds: usize) -> Vec<u32> {
+pub fn detect_communities(
+    offsets: &[u32],
+    partners: &[u32],
+    weights: &[f32],
+    ids: &[u32],
+    max_rounds: usize,
+) -> Vec<u32> {
     let n = offsets.len().saturating_sub(1);
     assert!(n <= NODES_MAX, "{n} nodes; community detection takes at most {NODES_MAX}");
     assert_eq!(ids.len(), n, "one stable id per node");
@@ -277,11 +291,15 @@ pub fn leader(members: &[u32], status: impl Fn(u32) -> f32, id_of: impl Fn(u32) 
         let st = status(s);
         (if st.is_nan() { f32::NEG_INFINITY } else { st }, id_of(s))
     };
-    members.iter().copied().map(|s| (s, key(s))).reduce(|best, c| {
-        let better = c.1.0.total_cmp(&best.1.0).then(best.1.1.cmp(&c.1.1)).is_gt();
-        if better { c } else { best }
-    })
-    .map(|(s, _)| s)
+    members
+        .iter()
+        .copied()
+        .map(|s| (s, key(s)))
+        .reduce(|best, c| {
+            let better = c.1.0.total_cmp(&best.1.0).then(best.1.1.cmp(&c.1.1)).is_gt();
+            if better { c } else { best }
+        })
+        .map(|(s, _)| s)
 }
 
 /// Shared enemies of a group: characters outside it toward whom at least half the members (rounded
@@ -529,7 +547,8 @@ impl Ties {
     fn build(offsets: &[u32], partners: &[u32], weights: &[f32]) -> Self {
         let n = offsets.len() - 1;
         let counts = |e: usize, s: usize| weights[e] > 0.0 && partners[e] as usize != s;
-        let lens: Vec<u32> = map_rows(n, |s| (offsets[s]..offsets[s + 1]).filter(|&e| counts(e as usize, s)).count() as u32);
+        let lens: Vec<u32> =
+            map_rows(n, |s| (offsets[s]..offsets[s + 1]).filter(|&e| counts(e as usize, s)).count() as u32);
         let mut kept = Vec::with_capacity(n + 1);
         kept.push(0u32);
         for l in lens {
@@ -538,7 +557,8 @@ impl Ties {
         let mut ties = Vec::with_capacity(kept[n] as usize);
         ties.resize_with(kept[n] as usize, Tie::default);
         for_row_chunks(&kept, &mut ties, |_: &mut (), rows, out| {
-            let edges = rows.flat_map(|s| (offsets[s] as usize..offsets[s + 1] as usize).filter(move |&e| counts(e, s)));
+            let edges =
+                rows.flat_map(|s| (offsets[s] as usize..offsets[s + 1] as usize).filter(move |&e| counts(e, s)));
             for (tie, e) in out.iter_mut().zip(edges) {
                 let q = (weights[e].min(TIE_STRENGTH_MAX) * STRENGTH_SCALE) as u32;
                 *tie = Tie { partner: partners[e], strength: AtomicU32::new(q.max(1)) };
@@ -602,7 +622,11 @@ impl Ties {
 
 /// `f(row)` for every row, in parallel over fixed chunks when there are many.
 fn map_rows<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
-    if n >= PARALLEL_MIN { (0..n).into_par_iter().with_min_len(ROWS_PER_TASK).map(f).collect() } else { (0..n).map(f).collect() }
+    if n >= PARALLEL_MIN {
+        (0..n).into_par_iter().with_min_len(ROWS_PER_TASK).map(f).collect()
+    } else {
+        (0..n).map(f).collect()
+    }
 }
 
 /// Runs `f(scratch, rows, out)` over chunks of [`ROWS_PER_TASK`] rows, where `out` is the part of the
@@ -655,19 +679,27 @@ fn colour_classes(g: &Ties, order: &[u32]) -> Vec<Vec<u32>> {
 }
 
 /// Semi-synchronous label propagation: rounds of colour classes in order; a class's new labels are
-/// all computed from the same labels, then written. Only nodes with a neighbour relabelled since they
-/// last looked are re-evaluated. Returns the number of rounds run.
+/// all computed from the same labels, then written. Returns the number of rounds run.
+///
+/// Exact pruning: a node's evaluation also yields its margin (best total minus the best other label's
+/// total). A neighbour changing label moves any such difference by at most twice its tie strength,
+/// so while the neighbours' changes sum to no more than the margin the node would keep its label
+/// (its label stays among the best, and a node keeps its label on a tie) and is not re-evaluated.
+/// Exact for symmetric strengths (the documented input); deterministic in any case.
 fn propagate(g: &Ties, classes: &[Vec<u32>], label: &mut [u32], max_rounds: usize) -> usize {
-    let mut active = vec![true; label.len()];
+    // Margin left before a node must be re-evaluated; negative = re-evaluate.
+    let mut slack = vec![-1i64; label.len()];
     let mut todo: Vec<u32> = Vec::new();
     for round in 0..max_rounds {
         let mut changed = false;
         for class in classes {
             todo.clear();
-            todo.extend(class.iter().copied().filter(|&s| active[s as usize]));
-            let next: Vec<u32> = {
+            todo.extend(class.iter().copied().filter(|&s| slack[s as usize] < 0));
+            let next: Vec<(u32, u64)> = {
                 let label = &*label;
-                let eval = |tally: &mut Vec<(u32, u64)>, &s: &u32| best_label(g.row(s as usize), label[s as usize], label, tally);
+                let eval = |tally: &mut Vec<(u32, u64)>, &s: &u32| {
+                    best_label(g.row(s as usize), label[s as usize], label, tally)
+                };
                 if todo.len() >= PARALLEL_MIN {
                     todo.par_iter().with_min_len(ROWS_PER_TASK / 4).map_init(Vec::new, eval).collect()
                 } else {
@@ -675,14 +707,15 @@ fn propagate(g: &Ties, classes: &[Vec<u32>], label: &mut [u32], max_rounds: usiz
                     todo.iter().map(|s| eval(&mut tally, s)).collect()
                 }
             };
-            for (&s, &l) in todo.iter().zip(&next) {
+            for (&s, &(l, margin)) in todo.iter().zip(&next) {
                 let s = s as usize;
-                active[s] = false;
+                slack[s] = margin.min(i64::MAX as u64) as i64;
                 if l != label[s] {
                     label[s] = l;
                     changed = true;
                     for t in g.row(s) {
-                        active[t.partner as usize] = true;
+                        let t_slack = &mut slack[t.partner as usize];
+                        *t_slack = t_slack.saturating_sub(2 * t.strength() as i64);
                     }
                 }
             }
@@ -694,48 +727,45 @@ fn propagate(g: &Ties, classes: &[Vec<u32>], label: &mut [u32], max_rounds: usiz
     max_rounds
 }
 
-/// The label a node with ties `row` and label `current` adopts: highest total strength among its
-/// neighbours' labels; `current` if that is among the best; else the smallest best label. A node
-/// without ties keeps its label.
-fn best_label(row: &[Tie], current: u32, label: &[u32], tally: &mut Vec<(u32, u64)>) -> u32 {
+/// The label a node with ties `row` and label `current` adopts, and its margin over the best other
+/// label: highest total strength among its neighbours' labels; `current` if that is among the best;
+/// else the smallest best label. A node without ties keeps its label (margin 0).
+fn best_label(row: &[Tie], current: u32, label: &[u32], tally: &mut Vec<(u32, u64)>) -> (u32, u64) {
     let d = row.len();
+    tally.clear();
     if d <= SHORT_ROW_MAX {
         let (mut ls, mut ws) = ([NONE; SHORT_ROW_MAX], [0u32; SHORT_ROW_MAX]);
         for (k, t) in row.iter().enumerate() {
             (ls[k], ws[k]) = (label[t.partner as usize], t.strength());
         }
-        // Total of each entry's label: all-pairs and branch-free. Sums fit: at most 32 ties of < 2^27.
+        // Total of each entry's label: all-pairs and branch-free, over whole vectors of 8 (the padding
+        // has weight 0). Sums fit: at most 32 ties of < 2^27.
+        let padded = d.next_multiple_of(8);
         let mut totals = [0u32; SHORT_ROW_MAX];
         for (total, &l) in totals[..d].iter_mut().zip(&ls[..d]) {
-            *total = ls[..d].iter().zip(&ws[..d]).map(|(&m, &w)| if m == l { w } else { 0 }).sum();
+            *total = ls[..padded].iter().zip(&ws[..padded]).map(|(&m, &w)| if m == l { w } else { 0 }).sum();
         }
-        let best = totals.iter().copied().max().unwrap_or(0);
-        let mut pick = NONE;
-        for k in 0..row.len() {
-            if totals[k] == best {
-                if ls[k] == current {
-                    return current;
-                }
-                pick = pick.min(ls[k]);
+        tally.extend(ls[..d].iter().zip(&totals[..d]).map(|(&l, &t)| (l, t as u64)));
+    } else {
+        tally.extend(row.iter().map(|t| (label[t.partner as usize], t.strength() as u64)));
+        tally.sort_unstable_by_key(|c| c.0);
+        tally.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 += later.1;
             }
-        }
-        return if pick == NONE { current } else { pick };
+            same
+        });
     }
-    tally.clear();
-    tally.extend(row.iter().map(|t| (label[t.partner as usize], t.strength() as u64)));
-    tally.sort_unstable_by_key(|c| c.0);
-    tally.dedup_by(|later, kept| {
-        let same = later.0 == kept.0;
-        if same {
-            kept.1 += later.1;
-        }
-        same
-    });
-    let Some(best) = tally.iter().map(|c| c.1).max() else { return current };
-    if tally.iter().any(|c| c.0 == current && c.1 == best) {
-        return current;
-    }
-    tally.iter().filter(|c| c.1 == best).map(|c| c.0).min().unwrap_or(current)
+    // `tally` holds each label's total (repeated once per tie for short rows: harmless below).
+    let Some(best) = tally.iter().map(|c| c.1).max() else { return (current, 0) };
+    let pick = if tally.iter().any(|c| c.0 == current && c.1 == best) {
+        current
+    } else {
+        tally.iter().filter(|c| c.1 == best).map(|c| c.0).min().unwrap_or(current)
+    };
+    let other = tally.iter().filter(|c| c.0 != pick).map(|c| c.1).max().unwrap_or(0);
+    (pick, best - other)
 }
 
 /// Splits every label class into its connected parts and labels each part by its smallest stable id.
@@ -816,7 +846,7 @@ mod tests {
     /// Undirected CSR over `n` slots from `(u, v, weight)` ties (both directions added), rows sorted.
     fn csr(n: usize, ties: &[(u32, u32, f32)]) -> (Vec<u32>, Vec<u32>, Vec<f32>) {
         let mut dir: Vec<(u32, u32, f32)> = ties.iter().flat_map(|&(u, v, w)| [(u, v, w), (v, u, w)]).collect();
-        dir.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        dir.sort_by_key(|d| (d.0, d.1));
         let mut offsets = vec![0u32; n + 1];
         for &(u, _, _) in &dir {
             offsets[u as usize + 1] += 1;
@@ -912,16 +942,18 @@ mod tests {
 
     #[test]
     fn parallel_pool_gives_the_same_labels() {
-        let ties = planted(40, 120, 11);
-        let n = 4800;
-        let (o, p, w) = csr(n, &ties);
-        let ids: Vec<u32> = (0..n as u32).map(|i| i * 3 + 1).collect();
+        // Sparse enough for colour classes above the parallel threshold, with one hub (a long row).
+        let n = 40_000;
+        let mut ties = villages(n, 40, 3);
+        ties.extend((1..200).map(|k| (0, k * 150, 0.3)));
+        let (o, p, w) = csr(n as usize, &ties);
+        let ids: Vec<u32> = (0..n).map(|i| i * 3 + 1).collect();
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
         let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
         let a = one.install(|| detect_communities(&o, &p, &w, &ids, 50));
         let b = two.install(|| detect_communities(&o, &p, &w, &ids, 50));
         assert_eq!(a, b);
-        assert_eq!(community_members(&a, &ids).len(), 40);
+        assert!(community_members(&a, &ids).len() >= 1000);
     }
 
     fn record(id: u64, members: &[u32], formed_tick: u64) -> GroupRecord {
@@ -1124,26 +1156,53 @@ mod tests {
         assert_eq!(deescalate(&mut same, Resolution::Apology, f32::NAN, 0), None);
     }
 
-    /// 100k nodes in debug: a sanity check of the scale path (parallel passes, sort-based tallies).
-    #[test]
-    fn a_hundred_thousand_nodes_in_villages() {
-        let (n, size) = (100_000u32, 50u32);
+    /// Villages of `size`: four strong ties per node inside its village, and one weak tie to a random
+    /// node for every fifth node.
+    fn villages(n: u32, size: u32, seed: u64) -> Vec<(u32, u32, f32)> {
         let mut ties = Vec::new();
         for u in 0..n {
             for k in 1..=4u32 {
-                let v = u / size * size + (u % size + k * 7) % size;
-                ties.push((u, v, 1.0));
+                ties.push((u, u / size * size + (u % size + k * 7) % size, 1.0));
             }
-            let far = (mix64(u as u64) % n as u64) as u32;
-            if u % 5 == 0 && far != u {
+            let far = (mix64(seed ^ u as u64) % n as u64) as u32;
+            if u % 5 == 0 {
                 ties.push((u, far, 0.05));
             }
         }
         ties.retain(|t| t.0 != t.1);
-        let labels = communities(n as usize, &ties);
+        ties
+    }
+
+    /// 100k nodes in debug: a sanity check of the scale path.
+    #[test]
+    fn a_hundred_thousand_nodes_in_villages() {
+        let (n, size) = (100_000u32, 50u32);
+        let labels = communities(n as usize, &villages(n, size, 1));
         let groups = community_members(&labels, &(0..n).collect::<Vec<_>>());
         assert!(groups.len() >= (n / size) as usize, "{} communities", groups.len());
         assert!(groups.iter().all(|g| g.len() <= 2 * size as usize));
+    }
+
+    /// Reference propagation without pruning: every node is re-evaluated in every round.
+    fn propagate_unpruned(g: &Ties, classes: &[Vec<u32>], label: &mut [u32], max_rounds: usize) -> usize {
+        let mut tally = Vec::new();
+        for round in 0..max_rounds {
+            let mut changed = false;
+            for class in classes {
+                let next: Vec<u32> = class
+                    .iter()
+                    .map(|&s| best_label(g.row(s as usize), label[s as usize], label, &mut tally).0)
+                    .collect();
+                for (&s, &l) in class.iter().zip(&next) {
+                    changed |= label[s as usize] != l;
+                    label[s as usize] = l;
+                }
+            }
+            if !changed {
+                return round + 1;
+            }
+        }
+        max_rounds
     }
 
     /// A random graph with some community structure over `n` nodes, as `(u, v, w)` ties.
@@ -1159,7 +1218,7 @@ mod tests {
         fn labels_do_not_depend_on_slot_order((n, ties) in arb_graph(), seed in any::<u64>()) {
             let mut ties = ties;
             ties.retain(|t| t.0 != t.1);
-            ties.sort_by(|a, b| (a.0.min(a.1), a.0.max(a.1)).cmp(&(b.0.min(b.1), b.0.max(b.1))));
+            ties.sort_by_key(|t| (t.0.min(t.1), t.0.max(t.1)));
             ties.dedup_by(|a, b| (a.0.min(a.1), a.0.max(a.1)) == (b.0.min(b.1), b.0.max(b.1)));
             let ids: Vec<u32> = (0..n as u32).map(|i| i * 10 + 3).collect();
             let (o, p, w) = csr(n, &ties);
@@ -1196,6 +1255,22 @@ mod tests {
             for v in 0..n {
                 prop_assert_eq!(labels[v], labels[v / size as usize * size as usize]);
             }
+        }
+
+        #[test]
+        fn pruned_propagation_equals_evaluating_everyone((n, ties) in arb_graph()) {
+            let mut ties = ties;
+            ties.retain(|t| t.0 != t.1);
+            ties.sort_by_key(|t| (t.0.min(t.1), t.0.max(t.1)));
+            ties.dedup_by_key(|t| (t.0.min(t.1), t.0.max(t.1)));
+            let (o, p, w) = csr(n, &ties);
+            let g = Ties::build(&o, &p, &w);
+            let order: Vec<u32> = (0..n as u32).collect();
+            let classes = colour_classes(&g, &order);
+            let (mut pruned, mut full) = (order.clone(), order.clone());
+            let rounds = propagate(&g, &classes, &mut pruned, 30);
+            prop_assert_eq!(rounds, propagate_unpruned(&g, &classes, &mut full, 30));
+            prop_assert_eq!(pruned, full);
         }
 
         #[test]

@@ -66,7 +66,13 @@ pub struct View {
 
 impl View {
     fn side(&self) -> Side {
-        Side { pers: self.pers, pleasure: self.mood.p, arousal: self.mood.a, dominance: self.mood.d, distress: self.distress }
+        Side {
+            pers: self.pers,
+            pleasure: self.mood.p,
+            arousal: self.mood.a,
+            dominance: self.mood.d,
+            distress: self.distress,
+        }
     }
 }
 
@@ -138,9 +144,19 @@ pub fn resolve_interactions(
         let mut r = rng::stream(seed, tick, init.id.0 as u64, Purpose::Resolve);
         let (noise, variant) = (rng::unit_f32(&mut r), (rng::unit_f32(&mut r) * 255.0) as u8);
         let compat = g.compat(init.intent.edge as usize);
-        let a = outcome::appraise(init.intent.action, &init.side(), &views[t as usize].side(), &e, compat, noise, variant);
+        let a =
+            outcome::appraise(init.intent.action, &init.side(), &views[t as usize].side(), &e, compat, noise, variant);
         let (valence, initiator_valence, accepted, line) = (a.valence, a.initiator_valence, a.accepted, a.line);
-        Outcome { initiator: p, target: t, action: init.intent.action, valence, initiator_valence, compat, accepted, line }
+        Outcome {
+            initiator: p,
+            target: t,
+            action: init.intent.action,
+            valence,
+            initiator_valence,
+            compat,
+            accepted,
+            line,
+        }
     };
     let outcomes: Vec<Outcome> = if par.parallel(accepted.len()) {
         accepted.par_iter().map(appraise_one).collect()
@@ -173,7 +189,10 @@ fn solo_and_declined(accepted: &[u32], tick: u64, params: &Params, log: &mut Eve
         if intent.action.is_interaction() && intent.target != NONE && !is_accepted[p] {
             let reason = DeclineReason::TargetBusy;
             let target = s.views[intent.target as usize].id;
-            log.push(tick, EventKind::InteractionDeclined { initiator: view.id, target, action: intent.action, reason });
+            log.push(
+                tick,
+                EventKind::InteractionDeclined { initiator: view.id, target, action: intent.action, reason },
+            );
             s.effects[p].feel(EmotionKind::Disappointment, 0.1);
         } else if intent.action == Action::Avoid && intent.target != NONE {
             log.push(tick, EventKind::Avoided { character: view.id, target: s.views[intent.target as usize].id });
@@ -236,11 +255,19 @@ impl Apply<'_> {
         self.write_edge(e_it, before.it, after.it, after.it_hist, (initiator, target), seq);
         if let Some(kind) = change.betrayal {
             let (trust_before, trust_after) = (before.ti.trust, after.ti.trust);
-            let ev = EventKind::TrustBroken { victim: target, betrayer: initiator, kind, trust_before, trust_after, cause: seq };
+            let ev = EventKind::TrustBroken {
+                victim: target,
+                betrayer: initiator,
+                kind,
+                trust_before,
+                trust_after,
+                cause: seq,
+            };
             self.log.push(tick, ev);
         }
         if change.forgiven {
-            let ev = EventKind::TrustRepaired { victim: target, betrayer: initiator, trust: after.ti.trust, cause: seq };
+            let ev =
+                EventKind::TrustRepaired { victim: target, betrayer: initiator, trust: after.ti.trust, cause: seq };
             self.log.push(tick, ev);
         }
         self.feud(o, initiator, target, seq);
@@ -320,7 +347,8 @@ impl Apply<'_> {
         let teller_trust = g.bonds()[g.reverse[teller.intent.edge as usize] as usize].trust;
         let hops = if g.edge(o.initiator, subject).is_some() { 0 } else { 1 };
         let subject_id = g.slot_id[subject as usize];
-        let told = Told { subject: subject_id, opinion, teller: teller.id, teller_trust, teller_status: teller.status, hops };
+        let told =
+            Told { subject: subject_id, opinion, teller: teller.id, teller_trust, teller_status: teller.status, hops };
         if let Some(e) = direct {
             let mut b = g.bonds()[e];
             let pull = gossip::credibility(&told) * GOSSIP_INFLUENCE;
@@ -329,7 +357,14 @@ impl Apply<'_> {
         } else {
             self.s.notes.push((o.target, Note::Hear(told)));
         }
-        let ev = EventKind::RumorSpread { teller: teller.id, hearer: hearer.id, subject: subject_id, opinion, distorted, cause: seq };
+        let ev = EventKind::RumorSpread {
+            teller: teller.id,
+            hearer: hearer.id,
+            subject: subject_id,
+            opinion,
+            distorted,
+            cause: seq,
+        };
         self.log.push(self.tick, ev);
     }
 

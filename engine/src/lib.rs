@@ -22,6 +22,7 @@ pub mod outcome;
 pub mod params;
 pub mod peer;
 pub mod personality;
+pub mod plot;
 pub mod rng;
 pub mod scenario;
 pub mod snapshot;

@@ -12,15 +12,15 @@ use serde::{Deserialize, Serialize};
 use crate::emotion::Emotions;
 use crate::events::EventLog;
 use crate::exec::{Parallelism, SlotWriter};
+use crate::gossip::Beliefs;
 use crate::graph::SocialGraph;
 use crate::ids::{CharacterId, Slot};
 use crate::interaction::ResolveScratch;
+use crate::memory::{self, Memory, MemoryItem, Trauma};
 use crate::mood::{Mood, MoodBaseline, Pad};
 use crate::needs::{Needs, SocialEnergy};
 use crate::personality::Personality;
 use crate::rng::mix64;
-use crate::gossip::Beliefs;
-use crate::memory::{self, Memory, MemoryItem, Trauma};
 use crate::social::{Feuds, Groups, Status};
 use crate::world::TickClock;
 
@@ -109,7 +109,13 @@ pub fn slow_digest(mem: &Memory, beliefs: &Beliefs, trauma: &Trauma, status: &St
     h = mix64(h ^ f(trauma.shift.p) ^ f(trauma.shift.a) << 32);
     h = mix64(h ^ f(trauma.shift.d) ^ f(trauma.severity) << 32);
     for t in &trauma.triggers {
-        let probe = MemoryItem { tick: 0, other: t.who.unwrap_or(CharacterId(u32::MAX)), kind: t.kind, valence: 0.0, intensity: t.strength };
+        let probe = MemoryItem {
+            tick: 0,
+            other: t.who.unwrap_or(CharacterId(u32::MAX)),
+            kind: t.kind,
+            valence: 0.0,
+            intensity: t.strength,
+        };
         h = mix64(h ^ memory::item_digest(&probe));
     }
     h

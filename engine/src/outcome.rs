@@ -128,7 +128,10 @@ pub fn appraise(action: Action, init: &Side, target: &Side, e: &Edges, compat: f
         }
         A::Flirt => {
             let interest = e.ti.attraction + 0.3 * compat + 0.2 * target.pleasure + noise;
-            (if interest > 0.0 { (0.3 + 0.5 * interest).min(1.0) } else { (-0.2 + 0.3 * interest).max(-0.6) }, interest > 0.0)
+            (
+                if interest > 0.0 { (0.3 + 0.5 * interest).min(1.0) } else { (-0.2 + 0.3 * interest).max(-0.6) },
+                interest > 0.0,
+            )
         }
         A::Confess => {
             let ok = e.ti.attraction > 0.35 && e.ti.affinity > 0.3;

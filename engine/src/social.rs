@@ -155,7 +155,8 @@ impl Feuds {
     pub fn escalate(&mut self, a: Party, b: Party, severity: f32, tick: u64) -> Option<ConflictLevel> {
         let key = Self::key(a, b);
         if !self.map.contains_key(&key) && self.map.len() >= FEUDS_MAX {
-            let coolest = self.map.iter().min_by(|x, y| x.1.heat_at(tick).total_cmp(&y.1.heat_at(tick))).map(|(k, _)| *k);
+            let coolest =
+                self.map.iter().min_by(|x, y| x.1.heat_at(tick).total_cmp(&y.1.heat_at(tick))).map(|(k, _)| *k);
             if let Some(k) = coolest {
                 self.map.remove(&k);
             }
@@ -192,7 +193,8 @@ impl Feuds {
     /// Digest of every feud, for the world hash.
     pub fn digest(&self) -> u64 {
         self.map.iter().fold(0x51_7cc1_b727_220a, |h, ((a, b), f)| {
-            let x = code(*a) ^ code(*b).rotate_left(32) ^ (f.level as u64) << 60 ^ f.heat.to_bits() as u64 ^ f.last_tick;
+            let x =
+                code(*a) ^ code(*b).rotate_left(32) ^ (f.level as u64) << 60 ^ f.heat.to_bits() as u64 ^ f.last_tick;
             mix64(h ^ x)
         })
     }
@@ -322,7 +324,8 @@ pub fn form_alliances(
     }
     for d in &dissolved_by_cohesion {
         if old.iter().any(|o| o.id == d.id) {
-            let ev = EventKind::AllianceDissolved { group: d.id, members: d.members.clone(), reason: "cohesion".into() };
+            let ev =
+                EventKind::AllianceDissolved { group: d.id, members: d.members.clone(), reason: "cohesion".into() };
             log.push(tick, ev);
         }
     }
@@ -367,7 +370,14 @@ fn mutual_ties(g: &SocialGraph) -> (Vec<u32>, Vec<u32>, Vec<f32>) {
 
 /// Alliances whose members dislike each other are in conflict; a conflict with another alliance is a
 /// shared threat that settles feuds inside each alliance.
-fn group_conflicts(g: &SocialGraph, public: &Publicity, kept: &[Group], feuds: &mut Feuds, log: &mut EventLog, tick: u64) {
+fn group_conflicts(
+    g: &SocialGraph,
+    public: &Publicity,
+    kept: &[Group],
+    feuds: &mut Feuds,
+    log: &mut EventLog,
+    tick: u64,
+) {
     let mut cross: BTreeMap<(u32, u32), (f64, u32)> = BTreeMap::new();
     for s in 0..g.n_characters() as u32 {
         let gs = public.group[s as usize];
@@ -400,7 +410,8 @@ fn group_conflicts(g: &SocialGraph, public: &Publicity, kept: &[Group], feuds: &
         .iter()
         .filter_map(|(&(a, b), _)| match (a, b) {
             (Party::Character(x), Party::Character(y)) => {
-                let (gx, gy) = (g.slot_of(x).map(|s| public.group[s as usize]), g.slot_of(y).map(|s| public.group[s as usize]));
+                let (gx, gy) =
+                    (g.slot_of(x).map(|s| public.group[s as usize]), g.slot_of(y).map(|s| public.group[s as usize]));
                 (gx == gy && gx.is_some_and(|k| k != NONE && threatened[k as usize])).then_some((a, b))
             }
             _ => None,
@@ -490,7 +501,15 @@ pub fn rank_status(
     let n = g.n_characters();
     let partners: Vec<u32> = g.edges.iter().map(|e| e.partner).collect();
     let weights: Vec<f32> = g.bonds().iter().map(|b| b.respect.max(0.0)).collect();
-    let ranks = hierarchy::pagerank(&g.offsets, &partners, &weights, PAGERANK_DAMPING, PAGERANK_ITERATIONS, PAGERANK_TOLERANCE, par.parallel(n));
+    let ranks = hierarchy::pagerank(
+        &g.offsets,
+        &partners,
+        &weights,
+        PAGERANK_DAMPING,
+        PAGERANK_ITERATIONS,
+        PAGERANK_TOLERANCE,
+        par.parallel(n),
+    );
     let scores = hierarchy::status_scores(&ranks);
     public.resize(n);
     for (slot, from, to) in hierarchy::status_changes(&public.status, &scores, STATUS_EVENT_DELTA) {

@@ -12,19 +12,19 @@ use crate::contagion::ContagionBuffers;
 use crate::emotion::Emotions;
 use crate::events::{EventKind, EventLog};
 use crate::exec::Parallelism;
+use crate::gossip::Beliefs;
 use crate::graph::{EdgeInput, SocialGraph};
 use crate::ids::{CharacterId, Name, Slot};
 use crate::interaction::ResolveScratch;
+use crate::memory::{Memory, Trauma};
 use crate::metrics::{MeasureScratch, SlowDigest, TickMetrics};
 use crate::mood::{Mood, MoodBaseline, Pad};
 use crate::needs::{Needs, SocialEnergy};
 use crate::params::Params;
 use crate::personality::Personality;
 use crate::scenario::{Genre, Scenario, WorldSeed};
-use crate::gossip::Beliefs;
-use crate::memory::{Memory, Trauma};
-use crate::social::{Feuds, Groups, Publicity, Status};
 use crate::snapshot::{self, CharacterState, RelationshipState, SnapshotError, WorldState};
+use crate::social::{Feuds, Groups, Publicity, Status};
 use crate::tick::{self, Probe, StageTimings};
 use crate::trust::EdgeHistory;
 use crate::user::{Presence, Role, User};
@@ -324,7 +324,9 @@ impl Sim {
         self.world.entity_mut(entity).insert(p);
         self.world.resource_scope(|world, mut graph: Mut<SocialGraph>| {
             let ents = graph.slot_entity.clone();
-            graph.set_compat(Some(&[slot]), |s| *world.get::<Personality>(ents[s as usize]).expect("characters have a personality"));
+            graph.set_compat(Some(&[slot]), |s| {
+                *world.get::<Personality>(ents[s as usize]).expect("characters have a personality")
+            });
         });
         true
     }

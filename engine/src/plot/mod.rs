@@ -1,0 +1,1 @@
+//! Plot detection (being written).

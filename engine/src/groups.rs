@@ -510,8 +510,11 @@ pub fn is_resolved(feud: &Feud, tick: u64) -> bool {
 /// [0, 1]. A mediator only one side respects achieves nothing (MECHANICS.md: "mediation by a third
 /// party respected by both").
 pub fn mediation_strength(respect_from_a: f32, respect_from_b: f32) -> f32 {
-    let s = respect_from_a.min(respect_from_b);
-    if s.is_nan() { 0.0 } else { s.clamp(0.0, 1.0) }
+    if respect_from_a.is_nan() || respect_from_b.is_nan() {
+        0.0
+    } else {
+        respect_from_a.min(respect_from_b).clamp(0.0, 1.0)
+    }
 }
 
 /// The ties that count, compacted: row `s` is `ties[offsets[s]..offsets[s + 1]]`, partner and
@@ -731,33 +734,19 @@ fn propagate(g: &Ties, classes: &[Vec<u32>], label: &mut [u32], max_rounds: usiz
 /// label: highest total strength among its neighbours' labels; `current` if that is among the best;
 /// else the smallest best label. A node without ties keeps its label (margin 0).
 fn best_label(row: &[Tie], current: u32, label: &[u32], tally: &mut Vec<(u32, u64)>) -> (u32, u64) {
-    let d = row.len();
-    tally.clear();
-    if d <= SHORT_ROW_MAX {
-        let (mut ls, mut ws) = ([NONE; SHORT_ROW_MAX], [0u32; SHORT_ROW_MAX]);
-        for (k, t) in row.iter().enumerate() {
-            (ls[k], ws[k]) = (label[t.partner as usize], t.strength());
-        }
-        // Total of each entry's label: all-pairs and branch-free, over whole vectors of 8 (the padding
-        // has weight 0). Sums fit: at most 32 ties of < 2^27.
-        let padded = d.next_multiple_of(8);
-        let mut totals = [0u32; SHORT_ROW_MAX];
-        for (total, &l) in totals[..d].iter_mut().zip(&ls[..d]) {
-            *total = ls[..padded].iter().zip(&ws[..padded]).map(|(&m, &w)| if m == l { w } else { 0 }).sum();
-        }
-        tally.extend(ls[..d].iter().zip(&totals[..d]).map(|(&l, &t)| (l, t as u64)));
-    } else {
-        tally.extend(row.iter().map(|t| (label[t.partner as usize], t.strength() as u64)));
-        tally.sort_unstable_by_key(|c| c.0);
-        tally.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                kept.1 += later.1;
-            }
-            same
-        });
+    if row.len() <= SHORT_ROW_MAX {
+        return best_label_short(row, current, label);
     }
-    // `tally` holds each label's total (repeated once per tie for short rows: harmless below).
+    tally.clear();
+    tally.extend(row.iter().map(|t| (label[t.partner as usize], t.strength() as u64)));
+    tally.sort_unstable_by_key(|c| c.0);
+    tally.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 += later.1;
+        }
+        same
+    });
     let Some(best) = tally.iter().map(|c| c.1).max() else { return (current, 0) };
     let pick = if tally.iter().any(|c| c.0 == current && c.1 == best) {
         current
@@ -766,6 +755,36 @@ fn best_label(row: &[Tie], current: u32, label: &[u32], tally: &mut Vec<(u32, u6
     };
     let other = tally.iter().filter(|c| c.0 != pick).map(|c| c.1).max().unwrap_or(0);
     (pick, best - other)
+}
+
+/// [`best_label`] for rows of at most [`SHORT_ROW_MAX`] ties, on fixed arrays and without branches
+/// that depend on the data: every pass runs over whole vectors of 8 lanes, the padding (label NONE,
+/// weight and total 0) never wins and never counts as another label's total.
+fn best_label_short(row: &[Tie], current: u32, label: &[u32]) -> (u32, u64) {
+    let (mut ls, mut ws) = ([NONE; SHORT_ROW_MAX], [0u32; SHORT_ROW_MAX]);
+    for (k, t) in row.iter().enumerate() {
+        (ls[k], ws[k]) = (label[t.partner as usize], t.strength());
+    }
+    let lanes = row.len().next_multiple_of(8);
+    let (ls, ws) = (&ls[..lanes], &ws[..lanes]);
+    // Each entry's label total, all pairs. Sums fit: at most 32 ties of < 2^27.
+    let mut totals = [0u32; SHORT_ROW_MAX];
+    for (total, &l) in totals.iter_mut().zip(ls).take(row.len()) {
+        *total = ls.iter().zip(ws).map(|(&m, &w)| if m == l { w } else { 0 }).sum();
+    }
+    let totals = &totals[..lanes];
+    let best = totals.iter().copied().fold(0, u32::max);
+    if best == 0 {
+        return (current, 0);
+    }
+    let (mut keep, mut smallest) = (false, NONE);
+    for (&l, &t) in ls.iter().zip(totals) {
+        keep |= t == best && l == current;
+        smallest = smallest.min(if t == best { l } else { NONE });
+    }
+    let pick = if keep { current } else { smallest };
+    let other = ls.iter().zip(totals).map(|(&l, &t)| if l != pick { t } else { 0 }).fold(0, u32::max);
+    (pick, (best - other) as u64)
 }
 
 /// Splits every label class into its connected parts and labels each part by its smallest stable id.
@@ -1134,6 +1153,7 @@ mod tests {
         assert!(mediated.heat < apology.heat);
         let mut partisan = hot();
         assert_eq!(deescalate(&mut partisan, Resolution::Mediation, mediation_strength(0.9, -0.4), 0), None);
+        assert_eq!(mediation_strength(f32::NAN, 0.9), 0.0);
         assert_eq!(partisan, hot());
 
         let mut threat = hot();

@@ -49,8 +49,6 @@ pub const AGENTS_MAX: usize = 1 << 30;
 /// Agents per parallel task: big enough to amortise rayon's task cost, small enough to balance two
 /// to a few dozen threads from 100k agents up.
 const ROWS_PER_TASK: usize = 4096;
-/// Agents whose partners' picks phase 2 loads before using any of them.
-const AGENTS_PER_BATCH: usize = 32;
 /// Random pairs drawn per generation task (each task has its own stream, so the graph does not
 /// depend on how tasks are scheduled).
 const PAIRS_PER_TASK: usize = 1 << 16;
@@ -100,6 +98,8 @@ pub struct PeerModel {
     next: Vec<f32>,
     /// The tie each agent chose to interact through this tick.
     choice: Vec<Pick>,
+    /// What others need of each agent's choice (read at random in phase 2, so kept small).
+    seen: Vec<Seen>,
 }
 
 impl PeerModel {
@@ -118,7 +118,17 @@ impl PeerModel {
             .into_par_iter()
             .map(|i| 2.0 * rng::unit_f32(&mut rng::stream(seed, 0, i, Purpose::Workload)) - 1.0)
             .collect();
-        Self { seed, tick: 0, offsets, entries, mirror, mood, next: vec![0.0; n], choice: vec![Pick::NOBODY; n] }
+        Self {
+            seed,
+            tick: 0,
+            offsets,
+            entries,
+            mirror,
+            mood,
+            next: vec![0.0; n],
+            choice: vec![Pick::NOBODY; n],
+            seen: vec![Seen::NOBODY; n],
+        }
     }
 
     /// Advances one tick. With `parallel`, rows are split across the current rayon pool (call it
@@ -180,69 +190,68 @@ impl PeerModel {
     fn spread_and_choose(&mut self, parallel: bool) {
         let (offsets, entries, mood) = (&self.offsets, &self.entries, &self.mood);
         let (seed, tick) = (self.seed, self.tick);
-        let rows = |(chunk, (next, choice)): (usize, (&mut [f32], &mut [Pick]))| {
+        let rows = |(chunk, ((next, choice), seen)): (usize, ((&mut [f32], &mut [Pick]), &mut [Seen]))| {
             let first = chunk * ROWS_PER_TASK;
-            for (k, (out, pick)) in next.iter_mut().zip(choice.iter_mut()).enumerate() {
+            for (k, ((out, pick), seen)) in next.iter_mut().zip(choice.iter_mut()).zip(seen.iter_mut()).enumerate() {
                 let i = first + k;
                 let (start, end) = (offsets[i], offsets[i + 1]);
                 let m = mood[i];
                 let mean = weighted_mean(&entries[start as usize..end as usize], mood).unwrap_or(m);
                 let new = flush((1.0 - DECAY) * (m + ALPHA * (mean - m)));
                 *out = new;
-                *pick = if end > start {
+                if end > start {
                     let entry = start + below(draw(seed, tick, i), end - start);
                     let e = &entries[entry as usize];
-                    Pick { entry, partner: e.partner, weight: e.weight(), mood: new }
+                    *pick = Pick { entry, weight: e.weight() };
+                    *seen = Seen { partner: e.partner, mood: new };
                 } else {
-                    Pick::NOBODY
-                };
+                    (*pick, *seen) = (Pick::NOBODY, Seen::NOBODY);
+                }
             }
         };
-        let (next, choice) = (&mut self.next, &mut self.choice);
+        let (next, choice, seen) = (&mut self.next, &mut self.choice, &mut self.seen);
         if parallel {
-            next.par_chunks_mut(ROWS_PER_TASK).zip(choice.par_chunks_mut(ROWS_PER_TASK)).enumerate().for_each(rows);
+            let (a, b, c) = (
+                next.par_chunks_mut(ROWS_PER_TASK),
+                choice.par_chunks_mut(ROWS_PER_TASK),
+                seen.par_chunks_mut(ROWS_PER_TASK),
+            );
+            a.zip(b).zip(c).enumerate().for_each(rows);
         } else {
-            next.chunks_mut(ROWS_PER_TASK).zip(choice.chunks_mut(ROWS_PER_TASK)).enumerate().for_each(rows);
+            let (a, b, c) =
+                (next.chunks_mut(ROWS_PER_TASK), choice.chunks_mut(ROWS_PER_TASK), seen.chunks_mut(ROWS_PER_TASK));
+            a.zip(b).zip(c).enumerate().for_each(rows);
         }
     }
 
-    /// Phase 2: move the chosen ties' weights, each entry written by its single owner. Agents go in
-    /// blocks of [`AGENTS_PER_BATCH`]: the partners' picks (one random read each, the phase's main
-    /// cost at scale) are all loaded first, so their cache misses overlap.
+    /// Phase 2: move the chosen ties' weights, each entry written by its single owner.
     fn interact(&self, parallel: bool) {
-        let (entries, mirror, choice) = (&self.entries, &self.mirror, &self.choice);
-        let block = |b: usize| {
-            let agents = b * AGENTS_PER_BATCH..((b + 1) * AGENTS_PER_BATCH).min(choice.len());
-            let mut others = [Pick::NOBODY; AGENTS_PER_BATCH];
-            for (other, i) in others.iter_mut().zip(agents.clone()) {
-                let partner = choice[i].partner;
-                if partner != NONE {
-                    *other = choice[partner as usize];
-                }
+        let (entries, mirror, choice, seen) = (&self.entries, &self.mirror, &self.choice, &self.seen);
+        let agent = |i: usize| {
+            let Pick { entry, weight } = choice[i];
+            let Seen { partner: j, mood } = seen[i];
+            if entry == NONE {
+                return;
             }
-            for (other, i) in others.iter().zip(agents) {
-                let Pick { entry, partner: j, weight, mood } = choice[i];
-                if entry == NONE {
-                    continue;
-                }
-                let mutual = other.partner as usize == i;
-                if mutual && (j as usize) < i {
-                    continue; // the lower id applies both moves
-                }
-                let step = if (mood - other.mood).abs() < SIMILAR_BELOW { WEIGHT_STEP } else { -WEIGHT_STEP };
-                let moves = if mutual { 2.0 } else { 1.0 };
-                let w = (weight + moves * step).clamp(0.0, 1.0);
-                entries[entry as usize].set_weight(w);
-                // The mirror is read here, in a tight loop with many agents in flight, rather than
-                // in phase 1, where one miss per row stalled the long gather loop.
-                entries[mirror[entry as usize] as usize].set_weight(w);
+            let j = j as usize;
+            let other = seen[j];
+            let mutual = other.partner as usize == i;
+            if mutual && j < i {
+                return; // the lower id applies both moves
             }
+            let step = if (mood - other.mood).abs() < SIMILAR_BELOW { WEIGHT_STEP } else { -WEIGHT_STEP };
+            let moves = if mutual { 2.0 } else { 1.0 };
+            let w = (weight + moves * step).clamp(0.0, 1.0);
+            entries[entry as usize].set_weight(w);
+            // The mirror is read here, in a tight loop with many agents in flight, rather than in
+            // phase 1, where one miss per row stalled the long gather loop.
+            entries[mirror[entry as usize] as usize].set_weight(w);
         };
-        let blocks = self.mood.len().div_ceil(AGENTS_PER_BATCH);
+        let n = self.mood.len();
         if parallel {
-            (0..blocks).into_par_iter().with_min_len(ROWS_PER_TASK / AGENTS_PER_BATCH).for_each(block);
+            (0..n).into_par_iter().with_min_len(ROWS_PER_TASK).for_each(agent);
         } else {
-            (0..blocks).for_each(block);
+            (0..n).for_each(agent);
         }
     }
 }
@@ -253,18 +262,28 @@ impl PeerModel {
 struct Pick {
     /// The chosen entry in the agent's own row, or `NONE` for an agent without ties.
     entry: u32,
-    /// Its partner.
-    partner: u32,
     /// The tie's weight before the interaction phase (phase 1 writes no weights, and in phase 2
     /// only the entry's single owner writes it, after reading this).
     weight: f32,
+}
+
+/// The part of an agent's choice its partner reads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Seen {
+    /// The chosen partner, or `NONE`.
+    partner: u32,
     /// The agent's new mood.
     mood: f32,
 }
 
+impl Seen {
+    /// No choice (an agent without ties).
+    const NOBODY: Seen = Seen { partner: NONE, mood: 0.0 };
+}
+
 impl Pick {
     /// No choice (an agent without ties).
-    const NOBODY: Pick = Pick { entry: NONE, partner: NONE, weight: 0.0, mood: 0.0 };
+    const NOBODY: Pick = Pick { entry: NONE, weight: 0.0 };
 }
 
 /// A mood with magnitudes below [`MOOD_FLUSH_BELOW`] set to zero.

@@ -299,7 +299,7 @@ fn compatibility_is_cached_per_relationship_and_follows_personality_changes() {
     let (ab, ac) = (edge(&sim, 0, 1), edge(&sim, 0, 2));
     assert!(sim.graph().compat(ab) > sim.graph().compat(ac), "similar people are more compatible");
     // Similar people are sought out more: a's warmth toward b exceeds its warmth toward c.
-    assert!(sim.graph().appeal[ab][0] > sim.graph().appeal[ac][0]);
+    assert!(sim.graph().appeal[ab].warmth > sim.graph().appeal[ac].warmth);
     // c becomes like a: the cache follows, both directions.
     assert!(sim.set_personality(CharacterId(2), p(0.8)));
     let (ac, ca) = (edge(&sim, 0, 2), edge(&sim, 2, 0));

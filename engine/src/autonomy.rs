@@ -281,22 +281,27 @@ pub const TOP_K_MAX: usize = 7;
 /// Picks among the `k` best scores by weighted random (weights = score squared); ties in rank go to
 /// the lower action index. Returns the action index.
 pub fn pick(scores: &[f32; N_ACTIONS], k: usize, r: f32) -> usize {
-    // k passes of "best not yet taken" (k is small): ties keep the lower index first.
+    // One pass keeping the k best in rank order; ties keep the lower index first. Most scores fail
+    // the first comparison, so this is about one compare per action.
     let k = k.clamp(1, TOP_K_MAX);
     let mut top = [0usize; TOP_K_MAX];
-    let mut taken: u32 = 0;
-    for slot in top.iter_mut().take(k) {
-        let mut best = 0usize;
-        let mut best_v = f32::NEG_INFINITY;
-        for (i, &v) in scores.iter().enumerate() {
-            if taken & (1 << i) == 0 && v > best_v {
-                (best, best_v) = (i, v);
-            }
+    let mut val = [f32::NEG_INFINITY; TOP_K_MAX];
+    let mut len = 0;
+    for (i, &v) in scores.iter().enumerate() {
+        if len == k && v <= val[k - 1] {
+            continue;
         }
-        taken |= 1 << best;
-        *slot = best;
+        let mut at = len.min(k - 1);
+        while at > 0 && v > val[at - 1] {
+            top[at] = top[at - 1];
+            val[at] = val[at - 1];
+            at -= 1;
+        }
+        top[at] = i;
+        val[at] = v;
+        len = (len + 1).min(k);
     }
-    let top = &top[..k];
+    let top = &top[..len];
     let total: f32 = top.iter().map(|&i| scores[i] * scores[i]).sum();
     if total <= 0.0 {
         return Action::Rest as usize;
@@ -340,25 +345,25 @@ pub fn decide(
     let (bonds, hist, appeal) = (&g.bonds()[row.clone()], &g.history()[row.clone()], &g.appeal[row.clone()]);
     let (mut total, mut cold, mut cold_h, mut lure, mut lure_v, mut sorry, mut guilt, mut fav) =
         (0.0f32, 0usize, 0.0f32, 0usize, 0.0f32, 0usize, 0.0f32, 0usize);
-    for (i, &[w, h, a, gu]) in appeal.iter().enumerate() {
-        total += w;
-        if h > cold_h {
-            (cold, cold_h) = (i, h);
+    for (i, a) in appeal.iter().enumerate() {
+        total += a.warmth;
+        if a.hostility > cold_h {
+            (cold, cold_h) = (i, a.hostility);
         }
-        if a > lure_v {
-            (lure, lure_v) = (i, a);
+        if a.allure > lure_v {
+            (lure, lure_v) = (i, a.allure);
         }
-        if gu > guilt {
-            (sorry, guilt) = (i, gu);
+        if a.guilt > guilt {
+            (sorry, guilt) = (i, a.guilt);
         }
-        if bonds[i].affinity > bonds[fav].affinity {
+        if a.affinity > appeal[fav].affinity {
             fav = i;
         }
     }
     let mut x = draw() * total;
     let mut warm = bonds.len() - 1;
-    for (i, &[w, ..]) in appeal.iter().enumerate() {
-        x -= w;
+    for (i, a) in appeal.iter().enumerate() {
+        x -= a.warmth;
         if x < 0.0 {
             warm = i;
             break;
@@ -375,9 +380,9 @@ pub fn decide(
         }
     };
     if cold_h > 0.0 {
-        consider(g.edges[row.start + cold].partner, bonds[cold].affinity);
+        consider(g.edges[row.start + cold].partner, appeal[cold].affinity);
     }
-    consider(g.edges[row.start + fav].partner, bonds[fav].affinity);
+    consider(g.edges[row.start + fav].partner, appeal[fav].affinity);
     for (who, opinion) in beliefs {
         consider(g.slot_of(who).unwrap_or(NONE), opinion);
     }

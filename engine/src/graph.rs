@@ -73,7 +73,7 @@ pub struct SocialGraph {
     /// Per edge: `(warmth, hostility, allure, guilt)` of the source toward the target, cached from
     /// the bond, history and compatibility for autonomy's partner choice (see
     /// [`crate::autonomy::warmth`]).
-    pub appeal: Vec<[f32; 4]>,
+    pub appeal: Vec<Appeal>,
     /// Per edge: personality compatibility of the two ends in [-1, 1] (MECHANICS.md), cached;
     /// recomputed for a character's edges when its personality changes ([`SocialGraph::set_compat`]).
     compat: Vec<f32>,
@@ -145,7 +145,7 @@ impl SocialGraph {
         for e in edges {
             let (s, t) = (self.row_of(e), self.edges[e].partner);
             self.compat[e] = compatibility(&personality(s), &personality(t));
-            self.appeal[e] = appeal(&self.bonds[e], &self.history[e], self.compat[e]);
+            self.appeal[e] = appeal(&self.bonds[e], &self.history[e], self.compat[e], self.appeal[e].back_affinity);
         }
     }
 
@@ -170,7 +170,11 @@ impl SocialGraph {
         self.bonds[e] = bond;
         self.history[e] = history;
         self.edges[e].weight = bond.channel_strength();
-        self.appeal[e] = appeal(&bond, &history, self.compat[e]);
+        self.appeal[e] = appeal(&bond, &history, self.compat[e], self.appeal[e].back_affinity);
+        let r = self.reverse[e];
+        if r != NONE {
+            self.appeal[r as usize].back_affinity = bond.affinity;
+        }
         if !self.dirty_mark[e] {
             self.dirty_mark[e] = true;
             self.dirty.push(e as u32);
@@ -244,7 +248,13 @@ impl SocialGraph {
         g.dirty_mark = vec![false; g.bonds.len()];
         g.history = keyed.iter().map(|&(_, _, i)| rels[i].history).collect();
         g.compat = vec![0.0; g.bonds.len()];
-        g.appeal = g.bonds.iter().zip(&g.history).map(|(b, h)| appeal(b, h, 0.0)).collect();
+        g.appeal = g
+            .bonds
+            .iter()
+            .zip(&g.history)
+            .zip(&g.reverse)
+            .map(|((b, h), &r)| appeal(b, h, 0.0, if r == NONE { 0.0 } else { g.bonds[r as usize].affinity }))
+            .collect();
         g.bond_digest = g
             .bonds
             .iter()
@@ -265,9 +275,32 @@ impl SocialGraph {
     }
 }
 
-fn appeal(b: &Bond, h: &EdgeHistory, compat: f32) -> [f32; 4] {
-    let warmth = (crate::autonomy::warmth(b) + crate::autonomy::COMPAT_WARMTH * compat).max(0.01);
-    [warmth, crate::autonomy::hostility(b), crate::autonomy::allure(b), h.guilt]
+fn appeal(b: &Bond, h: &EdgeHistory, compat: f32, back_affinity: f32) -> Appeal {
+    Appeal {
+        warmth: (crate::autonomy::warmth(b) + crate::autonomy::COMPAT_WARMTH * compat).max(0.01),
+        hostility: crate::autonomy::hostility(b),
+        allure: crate::autonomy::allure(b),
+        guilt: h.guilt,
+        affinity: b.affinity,
+        back_affinity,
+    }
+}
+
+/// What autonomy and witnesses need of an edge, cached densely so a scan of a row touches one array.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Appeal {
+    /// Warmth toward the partner (friendly actions), see [`crate::autonomy::warmth`].
+    pub warmth: f32,
+    /// Hostility toward the partner (insult, avoid, threaten).
+    pub hostility: f32,
+    /// Romantic pull (flirt, confess).
+    pub allure: f32,
+    /// Guilt toward the partner (apologise).
+    pub guilt: f32,
+    /// The source's affinity toward the partner.
+    pub affinity: f32,
+    /// The partner's affinity toward the source (from the reverse edge; 0 when there is none).
+    pub back_affinity: f32,
 }
 
 /// Fixed-point scale of the bond sums.

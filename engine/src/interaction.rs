@@ -419,7 +419,7 @@ impl Apply<'_> {
             if w == o.initiator {
                 continue;
             }
-            let aff_wt = self.graph.bonds()[self.graph.reverse[e] as usize].affinity;
+            let aff_wt = self.graph.appeal[e].back_affinity;
             if aff_wt.abs() < 0.3 {
                 continue;
             }
@@ -564,8 +564,10 @@ pub fn apply_effects(
                 Note::Remember(item, seq) => {
                     // Meeting someone recalls what we remember of them, before this memory joins.
                     let recall = mem.recall(item.other, tick);
-                    for (k, amount) in memory::retrigger(recall) {
-                        emo.feel(k, amount);
+                    if recall.count > 0 {
+                        for (k, amount) in memory::retrigger(recall) {
+                            emo.feel(k, amount);
+                        }
                     }
                     let triggered = if trauma.triggers.is_empty() {
                         None

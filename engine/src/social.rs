@@ -55,7 +55,7 @@ pub fn enemy_of(graph: &SocialGraph, slot: u32) -> u32 {
     let row = graph.row(slot);
     let (mut best, mut best_h) = (NONE, ENEMY_HOSTILITY);
     for e in row {
-        let h = graph.appeal[e][1];
+        let h = graph.appeal[e].hostility;
         if h > best_h {
             (best, best_h) = (graph.edges[e].partner, h);
         }

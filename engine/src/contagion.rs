@@ -67,13 +67,27 @@ pub fn ascribe(q: f32, q_star: f32, gamma: f32, eta: f32, beta: f32) -> f32 {
 /// Contagion of one receiver given its row of edges. Pure; the hot kernel.
 #[inline]
 pub fn receive(row: &[Edge], send: &[[f32; 4]], r: Receiver, mood: Pad, rate: f32, threshold: f32, eta: f32) -> Pad {
-    let mut acc = [0.0f32; 4];
-    for e in row {
+    // Four independent accumulators break the add-latency chain (one edge per cycle instead of one
+    // per four); the summation order is still fixed by the row, so results stay bit-deterministic.
+    let mut lanes = [[0.0f32; 4]; 4];
+    let mut chunks = row.chunks_exact(4);
+    for quad in &mut chunks {
+        for (lane, e) in lanes.iter_mut().zip(quad) {
+            let s = &send[e.partner as usize];
+            for k in 0..4 {
+                lane[k] += e.weight * s[k];
+            }
+        }
+    }
+    for e in chunks.remainder() {
         let s = &send[e.partner as usize];
-        acc[0] += e.weight * s[0];
-        acc[1] += e.weight * s[1];
-        acc[2] += e.weight * s[2];
-        acc[3] += e.weight * s[3];
+        for k in 0..4 {
+            lanes[0][k] += e.weight * s[k];
+        }
+    }
+    let mut acc = [0.0f32; 4];
+    for k in 0..4 {
+        acc[k] = (lanes[0][k] + lanes[1][k]) + (lanes[2][k] + lanes[3][k]);
     }
     if acc[3] <= 1e-9 {
         return mood;

@@ -216,7 +216,11 @@ impl SocialGraph {
         // Adjacency by id-sorted position, used only to compute the locality order.
         let mut rels: Vec<EdgeInput> = relationships.to_vec();
         rels.sort_unstable_by_key(|r| (pos(r.source), pos(r.target)));
-        let order = locality_order(n, &rels, pos);
+        // BFS order gathers neighbours of an arbitrarily numbered graph, but on small worlds its
+        // frontier jumps along the shortcuts; keep declaration order when that is already more local.
+        let bfs = locality_order(n, &rels, pos);
+        let identity: Vec<u32> = (0..n as u32).collect();
+        let order = if locality(&bfs, &rels, &pos) > locality(&identity, &rels, &pos) { bfs } else { identity };
         let mut pos_slot = vec![0u32; n];
         for (slot, &p) in order.iter().enumerate() {
             pos_slot[p as usize] = slot as u32;
@@ -325,6 +329,18 @@ fn edge_digest(e: usize, b: &Bond, h: &EdgeHistory) -> u64 {
     let l3 = (bits(h.trust_peak) | bits(h.grudge) << 32).wrapping_mul(0xff51_afd7_ed55_8ccd);
     let l4 = (bits(h.guilt) | flags << 32).wrapping_mul(0xc4ce_b9fe_1a85_ec53) ^ h.last_tick;
     crate::rng::mix64(l0 ^ l1.rotate_left(21) ^ l2.rotate_left(42) ^ l3.rotate_left(11) ^ l4.rotate_left(53))
+}
+
+/// Slot distance within which a partner counts as near (its mood likely shares a cache page).
+pub const NEAR_SLOTS: u32 = 1024;
+
+/// Number of relationships whose ends land within [`NEAR_SLOTS`] of each other under `order`.
+fn locality(order: &[u32], rels: &[EdgeInput], pos: &impl Fn(CharacterId) -> usize) -> usize {
+    let mut slot = vec![0u32; order.len()];
+    for (i, &p) in order.iter().enumerate() {
+        slot[p as usize] = i as u32;
+    }
+    rels.iter().filter(|r| slot[pos(r.source)].abs_diff(slot[pos(r.target)]) <= NEAR_SLOTS).count()
 }
 
 /// BFS order over the undirected view of the graph, starting from the lowest unvisited id each time,

@@ -22,6 +22,9 @@ use crate::output;
 const BYTES_PER_RELATIONSHIP: f64 = 8.0;
 /// Compulsory bytes per character per step (PERFORMANCE.md's model).
 const BYTES_PER_CHARACTER: f64 = 12.0;
+/// Slot distance counted as near in [`Row::near_share`]: 1,024 slots of 16-byte send records span
+/// 16 KiB, a third of a core's L1 data cache here.
+const NEAR_SLOTS: i64 = 1024;
 
 /// One (size, kernel, order, threads) measurement.
 #[derive(Serialize, Debug)]
@@ -37,6 +40,9 @@ pub struct Row {
     gb_per_s: f64,
     /// Time relative to the same kernel and threads in locality order (1 for that order itself).
     vs_locality: f64,
+    /// Share of relationships whose partner's slot is within [`NEAR_SLOTS`] of its own: how local
+    /// the order is.
+    near_share: f64,
 }
 
 /// The inputs of one kernel run.
@@ -46,6 +52,8 @@ struct Case {
     bufs: ContagionBuffers,
     /// The pleasure axis of every mood, the plain kernel's input.
     input: Vec<f32>,
+    /// [`near_share`] of the graph.
+    near_share: f64,
 }
 
 /// Times every size; prints the table as it goes.
@@ -63,6 +71,7 @@ pub fn bench(s: &Setup) -> Result<Vec<Row>> {
         "G edges/s",
         "GB/s",
         "vs locality",
+        "near",
     ];
     let table = Table::new(&bar, &headers, 9);
     let pool = |threads: usize| {
@@ -96,6 +105,7 @@ pub fn bench(s: &Setup) -> Result<Vec<Row>> {
                 num(r.edges_per_s / 1e9),
                 num(r.gb_per_s),
                 format!("{:.2}x", r.vs_locality),
+                format!("{:.0}%", 100.0 * r.near_share),
             ];
             table.print(&bar, cells);
         }
@@ -140,7 +150,17 @@ fn row(n: u32, case: &Case, kernel: &'static str, threads: usize, steps: u64, se
         edges_per_s: edges as f64 / per_step,
         gb_per_s: bytes / per_step / 1e9,
         vs_locality: 1.0,
+        near_share: case.near_share,
     }
+}
+
+/// Share of CSR entries whose partner is within [`NEAR_SLOTS`] of the row.
+fn near_share(g: &SocialGraph) -> f64 {
+    let near = (0..g.n_characters())
+        .flat_map(|s| g.edges[g.offsets[s] as usize..g.offsets[s + 1] as usize].iter().map(move |e| (s, e.partner)))
+        .filter(|&(s, p)| (i64::from(p) - s as i64).abs() < NEAR_SLOTS)
+        .count();
+    near as f64 / g.edges.len().max(1) as f64
 }
 
 /// Times the plain kernel (single-threaded by its signature), ping-ponging two buffers.
@@ -166,7 +186,8 @@ fn build(s: &Setup, n: u32) -> Result<(Case, Params)> {
     let bufs = ContagionBuffers { send: b.send.clone(), recv: b.recv.clone(), out: b.out.clone() };
     let input = bufs.recv.iter().map(|r| r.1.p).collect();
     let params = sim.world().resource::<Params>().clone();
-    Ok((Case { order: "locality", graph, bufs, input }, params))
+    let near_share = near_share(&graph);
+    Ok((Case { order: "locality", graph, bufs, input, near_share }, params))
 }
 
 /// The same case with characters randomly renumbered: row `perm[s]` is old row `s` with partners
@@ -202,7 +223,7 @@ fn permuted(c: &Case, seed: u64) -> Case {
         out: c.bufs.out.clone(),
     };
     let input = (0..n).map(|v| c.input[moved(v)]).collect();
-    Case { order: "random", graph, bufs, input }
+    Case { order: "random", near_share: near_share(&graph), graph, bufs, input }
 }
 
 #[cfg(test)]
@@ -224,7 +245,7 @@ mod tests {
         };
         let mut graph = SocialGraph::default();
         (graph.offsets, graph.edges) = (offsets, edges);
-        let case = Case { order: "locality", graph, bufs, input };
+        let case = Case { order: "locality", graph, bufs, input, near_share: 0.0 };
         let p = permuted(&case, 9);
         let step = |c: &Case| {
             let mut out = vec![0.0; 3];

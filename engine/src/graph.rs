@@ -194,6 +194,11 @@ impl SocialGraph {
         crate::rng::mix64(self.topology_digest ^ self.bond_digest)
     }
 
+    /// Digest of the topology alone (rows and partners); changes only when relationships do.
+    pub fn digest_topology(&self) -> u64 {
+        self.topology_digest
+    }
+
     /// Mean affinity and mean trust over all directed relationships (exact fixed-point sums).
     pub fn mean_affinity_trust(&self) -> (f64, f64) {
         let n = self.bonds.len().max(1) as f64 * FIXED_ONE as f64;

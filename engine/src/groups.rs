@@ -75,7 +75,8 @@ const _: () = assert!(SHORT_ROW_MAX.is_multiple_of(8), "short rows are tallied i
 /// Marker for "no colour / no row" in scratch arrays.
 const NONE: u32 = u32::MAX;
 /// Nodes (or rows) below which a pass stays on the calling thread: waking workers costs more than
-/// the work (PERFORMANCE.md). Results are identical either way.
+/// the work (PERFORMANCE.md). A quarter of it for a colour class in a propagation round, whose nodes
+/// cost more each. Results are identical either way.
 const PARALLEL_MIN: usize = 4096;
 /// Rows per parallel task of the row passes (compaction, triangles); a quarter of it is the least
 /// work per task in a propagation round. Fixed, so the split never depends on the thread count.
@@ -112,18 +113,31 @@ pub fn detect_communities(
     if n == 0 {
         return Vec::new();
     }
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_unstable_by_key(|&s| ids[s as usize]);
-    assert!(order.windows(2).all(|w| ids[w[0] as usize] < ids[w[1] as usize]), "stable ids are unique");
-    let mut rank = vec![0u32; n];
+    // Independent steps run side by side on big graphs (each is deterministic on its own): the id
+    // order beside the compaction, then the colouring (topology only) beside the triangle pass
+    // (strengths only).
+    let parallel = n >= PARALLEL_MIN;
+    let (order, g) = join(parallel, || id_order(ids), || Ties::compact(offsets, partners, weights));
+    let (classes, ()) = join(parallel, || colour_classes(&g, &order), || g.reinforce_by_triangles());
+    let mut label = vec![0u32; n];
     for (r, &s) in order.iter().enumerate() {
-        rank[s as usize] = r as u32;
+        label[s as usize] = r as u32;
     }
-    let g = Ties::build(offsets, partners, weights);
-    let classes = colour_classes(&g, &order);
-    let mut label = rank;
     propagate(&g, &classes, &mut label, max_rounds.min(ROUNDS_MAX));
     connected_labels(&g, &label, ids)
+}
+
+/// `(a(), b())`, side by side on the current rayon pool when `parallel`.
+fn join<A: Send, B: Send>(parallel: bool, a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    if parallel { rayon::join(a, b) } else { (a(), b()) }
+}
+
+/// Slots sorted by stable id. Panics if two slots share an id.
+fn id_order(ids: &[u32]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+    order.sort_unstable_by_key(|&s| ids[s as usize]);
+    assert!(order.windows(2).all(|w| ids[w[0] as usize] < ids[w[1] as usize]), "stable ids are unique");
+    order
 }
 
 /// Members of each community from [`detect_communities`]' labels: stable ids, each list sorted, lists
@@ -544,10 +558,9 @@ impl Ties {
         &self.ties[self.offsets[s] as usize..self.offsets[s + 1] as usize]
     }
 
-    /// Keeps the edges with weight > 0 that are not self-loops, quantised, then reinforces each by
-    /// its triangles. Parallel over fixed row chunks for large graphs; integer results, identical
-    /// for any split.
-    fn build(offsets: &[u32], partners: &[u32], weights: &[f32]) -> Self {
+    /// Keeps the edges with weight > 0 that are not self-loops, quantised (not yet reinforced: see
+    /// [`Self::reinforce_by_triangles`]). Parallel over fixed row chunks for large graphs.
+    fn compact(offsets: &[u32], partners: &[u32], weights: &[f32]) -> Self {
         let n = offsets.len() - 1;
         let counts = |e: usize, s: usize| weights[e] > 0.0 && partners[e] as usize != s;
         let lens: Vec<u32> =
@@ -567,9 +580,7 @@ impl Ties {
                 *tie = Tie { partner: partners[e], strength: AtomicU32::new(q.max(1)) };
             }
         });
-        let g = Self { offsets: kept, ties };
-        g.reinforce_by_triangles();
-        g
+        Self { offsets: kept, ties }
     }
 
     /// Multiplies each tie's strength by `1 + common neighbours` (capped at [`STRENGTH_CAP`]).
@@ -658,11 +669,12 @@ fn for_row_chunks<T: Send, S: Default>(
 }
 
 /// Greedy colouring in stable-id order (`order`): each node takes the smallest colour none of its
-/// already coloured neighbours has. Returns the classes, each in id order.
+/// already coloured neighbours has. Returns the classes, each in slot order: the nodes of a class
+/// update independently, so their order does not matter for the result, and slot order walks memory
+/// forward.
 fn colour_classes(g: &Ties, order: &[u32]) -> Vec<Vec<u32>> {
     let mut colour = vec![NONE; order.len()];
     let mut taken_by: Vec<u32> = Vec::new(); // taken_by[c] == s: a neighbour of s has colour c
-    let mut classes: Vec<Vec<u32>> = Vec::new();
     for &s in order {
         for t in g.row(s as usize) {
             let c = colour[t.partner as usize];
@@ -671,12 +683,14 @@ fn colour_classes(g: &Ties, order: &[u32]) -> Vec<Vec<u32>> {
             }
         }
         let c = taken_by.iter().position(|&by| by != s).unwrap_or(taken_by.len());
-        if c == classes.len() {
-            classes.push(Vec::new());
+        if c == taken_by.len() {
             taken_by.push(NONE);
         }
         colour[s as usize] = c as u32;
-        classes[c].push(s);
+    }
+    let mut classes = vec![Vec::new(); taken_by.len()];
+    for (s, &c) in colour.iter().enumerate() {
+        classes[c as usize].push(s as u32);
     }
     classes
 }
@@ -703,7 +717,7 @@ fn propagate(g: &Ties, classes: &[Vec<u32>], label: &mut [u32], max_rounds: usiz
                 let eval = |tally: &mut Vec<(u32, u64)>, &s: &u32| {
                     best_label(g.row(s as usize), label[s as usize], label, tally)
                 };
-                if todo.len() >= PARALLEL_MIN {
+                if todo.len() >= PARALLEL_MIN / 4 {
                     todo.par_iter().with_min_len(ROWS_PER_TASK / 4).map_init(Vec::new, eval).collect()
                 } else {
                     let mut tally = Vec::new();
@@ -1284,7 +1298,8 @@ mod tests {
             ties.sort_by_key(|t| (t.0.min(t.1), t.0.max(t.1)));
             ties.dedup_by_key(|t| (t.0.min(t.1), t.0.max(t.1)));
             let (o, p, w) = csr(n, &ties);
-            let g = Ties::build(&o, &p, &w);
+            let g = Ties::compact(&o, &p, &w);
+            g.reinforce_by_triangles();
             let order: Vec<u32> = (0..n as u32).collect();
             let classes = colour_classes(&g, &order);
             let (mut pruned, mut full) = (order.clone(), order.clone());

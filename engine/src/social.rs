@@ -476,6 +476,13 @@ pub fn tend_feuds(
     }
 }
 
+/// The transposed respect topology, kept between rankings (derived; rebuilt when the graph changes).
+#[derive(Default)]
+pub struct RankCache {
+    key: (usize, usize, u64),
+    index: Option<hierarchy::InIndex>,
+}
+
 /// Status of a character in [-1, 1] from the respect ranking.
 ///
 /// Written by `rank_status` (Socialize) every [`ANALYTICS_EVERY`] ticks.
@@ -486,6 +493,7 @@ pub struct Status(pub f32);
 /// is recomputed as PageRank over the respect graph (respect flows from who gives it to who gets
 /// it); marked moves are events. Status raises resting dominance and the weight of one's gossip.
 pub fn rank_status(
+    mut cache: Local<RankCache>,
     clock: Res<TickClock>,
     graph: Res<SocialGraph>,
     par: Res<crate::exec::Parallelism>,
@@ -499,17 +507,17 @@ pub fn rank_status(
     }
     let g = &*graph;
     let n = g.n_characters();
-    let partners: Vec<u32> = g.edges.iter().map(|e| e.partner).collect();
+    // The transposed topology only changes with the graph's shape; keep it between rankings.
+    let key = (n, g.n_relationships(), g.digest_topology());
+    if cache.key != key || cache.index.is_none() {
+        let partners: Vec<u32> = g.edges.iter().map(|e| e.partner).collect();
+        cache.index = Some(hierarchy::InIndex::new(&g.offsets, &partners));
+        cache.key = key;
+    }
+    let index = cache.index.as_ref().expect("built above");
     let weights: Vec<f32> = g.bonds().iter().map(|b| b.respect.max(0.0)).collect();
-    let ranks = hierarchy::pagerank(
-        &g.offsets,
-        &partners,
-        &weights,
-        PAGERANK_DAMPING,
-        PAGERANK_ITERATIONS,
-        PAGERANK_TOLERANCE,
-        par.parallel(n),
-    );
+    let (damping, iterations, tolerance) = (PAGERANK_DAMPING, PAGERANK_ITERATIONS, PAGERANK_TOLERANCE);
+    let ranks = hierarchy::pagerank_indexed(index, &weights, None, damping, iterations, tolerance, par.parallel(n)).ranks;
     let scores = hierarchy::status_scores(&ranks);
     public.resize(n);
     for (slot, from, to) in hierarchy::status_changes(&public.status, &scores, STATUS_EVENT_DELTA) {

@@ -42,12 +42,18 @@ fn invariants_hold_on_every_tick_for_many_seeds() {
             for r in &st.relationships {
                 assert!(r.bond.fields().iter().all(|f| f.2), "seed {seed} tick {tick}: bond {:?}", r.bond);
                 let h = r.history;
-                assert!((0.0..=1.0).contains(&h.grudge) && (0.0..=1.0).contains(&h.guilt), "seed {seed} tick {tick}: {h:?}");
+                assert!(
+                    (0.0..=1.0).contains(&h.grudge) && (0.0..=1.0).contains(&h.guilt),
+                    "seed {seed} tick {tick}: {h:?}"
+                );
             }
             for c in &st.characters {
                 assert!(c.memory.len() <= aion_engine::memory::MEMORY_MAX, "seed {seed} tick {tick}");
                 assert!(c.beliefs.len() <= aion_engine::gossip::BELIEFS_MAX, "seed {seed} tick {tick}");
-                assert!(c.trauma.shift.norm() <= aion_engine::memory::TRAUMA_SHIFT_MAX + 1e-4, "seed {seed} tick {tick}");
+                assert!(
+                    c.trauma.shift.norm() <= aion_engine::memory::TRAUMA_SHIFT_MAX + 1e-4,
+                    "seed {seed} tick {tick}"
+                );
                 assert!((-1.0..=1.0).contains(&c.status), "seed {seed} tick {tick}");
             }
             // Alliances are disjoint and every member exists.

@@ -245,6 +245,12 @@ pub fn score_actions(me: &SelfView, c: &Candidates) -> [f32; N_ACTIONS] {
             s[A::Betray as usize] = h * nasty * (0.6 - 0.4 * p.conscientiousness) * anger;
         }
     }
+    // Opportunism: a careless, disagreeable confidant may sell a friend's secret for standing.
+    if c.warm_hist.knows_secret && c.warm.is_some() {
+        let nasty = 0.5 - 0.5 * p.agreeableness;
+        let opportunist = nasty * (0.6 - 0.4 * p.conscientiousness) * (0.3 + 0.7 * (1.0 - me.needs.status)) * 0.6;
+        s[A::Betray as usize] = s[A::Betray as usize].max(opportunist);
+    }
     if let Some(a) = &c.allure {
         let courage = 0.5 + 0.3 * p.extraversion - 0.2 * p.neuroticism;
         s[A::Flirt as usize] =
@@ -405,6 +411,7 @@ pub fn decide(
     let action = Action::ALL[pick(&scores, o.top_k, draw())];
     let (i, subject, value) = match action {
         Action::Rest => return Intent::default(),
+        Action::Betray if !(cold_h > 0.0 && hist[cold].knows_secret) => (warm, NONE, 0.0),
         Action::Insult | Action::Avoid | Action::Threaten | Action::Betray => (cold, NONE, 0.0),
         Action::Flirt | Action::Confess => (lure, NONE, 0.0),
         Action::Apologize => (sorry, NONE, 0.0),
@@ -452,7 +459,7 @@ pub fn choose_actions(
         *intent = decide(&me, &o, slot.0, std::iter::empty(), || rng::unit_f32(&mut r));
     };
     if par.parallel(q.iter().len()) {
-        q.par_iter_mut().for_each(f);
+        crate::exec::par_each(q.iter_mut(), f);
     } else {
         q.iter_mut().for_each(f);
     }

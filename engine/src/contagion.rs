@@ -165,7 +165,7 @@ pub fn spread_moods(
             }
         };
         if parallel {
-            q.par_iter_mut().for_each(gather);
+            crate::exec::par_each(q.iter_mut(), gather);
         } else {
             q.iter_mut().for_each(gather);
         }
@@ -179,7 +179,7 @@ pub fn spread_moods(
         }
     };
     if parallel {
-        q.par_iter_mut().for_each(scatter);
+        crate::exec::par_each(q.iter_mut(), scatter);
     } else {
         q.iter_mut().for_each(scatter);
     }

@@ -14,6 +14,8 @@ use crate::bonds::Standing;
 use crate::dialogue::Line;
 use crate::groups::{ConflictLevel, Resolution};
 use crate::ids::CharacterId;
+use crate::scenario::Genre;
+use crate::story::ArcStatus;
 use crate::trust::BetrayalKind;
 
 /// Events kept in memory. A reader that falls further behind than this loses the oldest events;
@@ -227,6 +229,26 @@ pub enum EventKind {
         /// Who.
         character: CharacterId,
     },
+    /// A story arc opened, advanced, climaxed, resolved or was abandoned.
+    ArcAdvanced {
+        /// Arc id.
+        arc: u64,
+        /// Arc kind (romance, betrayal, ...).
+        kind: String,
+        /// Stage reached.
+        stage: String,
+        /// Status now.
+        status: ArcStatus,
+        /// Characters in the arc.
+        characters: Vec<CharacterId>,
+    },
+    /// The world's genre changed (a director's choice).
+    GenreChanged {
+        /// Genre before.
+        from: Genre,
+        /// Genre now.
+        to: Genre,
+    },
 }
 
 /// The world's bounded event log.
@@ -263,6 +285,12 @@ impl EventLog {
         let first = self.events.front().map_or(self.next_seq, |e| e.seq);
         let skip = from.saturating_sub(first) as usize;
         self.events.iter().skip(skip)
+    }
+
+    /// The event with this `seq`, if still in memory.
+    pub fn get(&self, seq: u64) -> Option<&Event> {
+        let first = self.events.front()?.seq;
+        self.events.get(seq.checked_sub(first)? as usize)
     }
 
     /// Every event in memory, oldest first.

@@ -60,3 +60,24 @@ impl<'a, T> SlotWriter<'a, T> {
         unsafe { self.ptr.add(index).write(value) }
     }
 }
+
+/// Items per parallel task in [`par_each`].
+pub const PAR_EACH_CHUNK: usize = 1024;
+
+/// Runs `f` on every item of a query iterator on the simulation's own rayon pool.
+///
+/// bevy's `par_iter_mut` runs on a process-wide task pool whose size is fixed at first use (and
+/// which, called from inside our rayon pool, we measured running serially); collecting the items
+/// first keeps each `Sim`'s thread count its own. Each item is a distinct entity, so the closure
+/// sees disjoint data; the order in which items run never matters because every write goes to the
+/// item itself or to its own slot.
+pub fn par_each<I, F>(items: I, f: F)
+where
+    I: Iterator,
+    I::Item: Send,
+    F: Fn(I::Item) + Send + Sync,
+{
+    use rayon::prelude::*;
+    let items: Vec<I::Item> = items.collect();
+    items.into_par_iter().with_min_len(PAR_EACH_CHUNK).for_each(f);
+}

@@ -600,7 +600,7 @@ pub fn apply_effects(
         let _ = pers;
     };
     if par.parallel(s.effects.len()) {
-        q.par_iter_mut().for_each(f);
+        crate::exec::par_each(q.iter_mut(), f);
     } else {
         q.iter_mut().for_each(f);
     }

@@ -27,6 +27,7 @@ pub mod rng;
 pub mod scenario;
 pub mod snapshot;
 pub mod social;
+pub mod story;
 pub mod tick;
 pub mod trust;
 pub mod user;

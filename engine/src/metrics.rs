@@ -22,6 +22,7 @@ use crate::needs::{Needs, SocialEnergy};
 use crate::personality::Personality;
 use crate::rng::mix64;
 use crate::social::{Feuds, Groups, Status};
+use crate::story::Stories;
 use crate::world::TickClock;
 
 /// Aggregates of the last tick (one row of `metrics.csv`).
@@ -152,6 +153,7 @@ pub fn measure_world(
     mut metrics: ResMut<TickMetrics>,
     feuds: Res<Feuds>,
     groups: Res<Groups>,
+    stories: Option<Res<Stories>>,
     mut q: Query<MeasureData>,
 ) {
     let n = graph.n_characters();
@@ -175,7 +177,7 @@ pub fn measure_world(
             acc.fetch_add(mix64(d), Ordering::Relaxed);
         };
         if parallel {
-            q.par_iter_mut().for_each(f);
+            crate::exec::par_each(q.iter_mut(), f);
         } else {
             q.iter_mut().for_each(f);
         }
@@ -189,8 +191,13 @@ pub fn measure_world(
     let (mean_affinity, mean_trust) = graph.mean_affinity_trust();
     let nc = n.max(1) as f64;
     let hash = mix64(
-        mix64(clock.tick ^ log.next_seq().rotate_left(32) ^ feuds.digest() ^ groups.digest().rotate_left(29))
-            ^ acc.load(Ordering::Relaxed).wrapping_add(graph.digest()),
+        mix64(
+            clock.tick
+                ^ log.next_seq().rotate_left(32)
+                ^ feuds.digest()
+                ^ groups.digest().rotate_left(29)
+                ^ stories.map_or(0, |s| s.digest()).rotate_left(43),
+        ) ^ acc.load(Ordering::Relaxed).wrapping_add(graph.digest()),
     );
     *metrics = TickMetrics {
         tick: clock.tick,

@@ -161,7 +161,7 @@ pub fn update_moods(
         }
     };
     if par.parallel(q.iter().len()) {
-        q.par_iter_mut().for_each(f);
+        crate::exec::par_each(q.iter_mut(), f);
     } else {
         q.iter_mut().for_each(f);
     }

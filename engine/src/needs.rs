@@ -67,7 +67,7 @@ pub fn decay_needs(params: Res<Params>, par: Res<Parallelism>, mut q: Query<(&mu
     let d = params.social_need_decay;
     let f = |(mut n, p): (Mut<Needs>, &Personality)| *n = decay(*n, p, d);
     if par.parallel(q.iter().len()) {
-        q.par_iter_mut().for_each(f);
+        crate::exec::par_each(q.iter_mut(), f);
     } else {
         q.iter_mut().for_each(f);
     }

@@ -23,6 +23,7 @@ use crate::needs::Needs;
 use crate::params::Params;
 use crate::personality::Personality;
 use crate::social::Group;
+use crate::story::StoriesState;
 use crate::trust::EdgeHistory;
 use crate::user::UserState;
 use crate::world::WorldInfo;
@@ -137,6 +138,8 @@ pub struct WorldState {
     pub next_group_id: u64,
     /// Live feuds.
     pub feuds: Vec<((Party, Party), Feud)>,
+    /// The plot detector (partial matches and arcs), when patterns were loaded.
+    pub stories: Option<StoriesState>,
 }
 
 impl WorldState {
@@ -160,6 +163,7 @@ impl WorldState {
             groups: Vec::new(),
             next_group_id: 0,
             feuds: Vec::new(),
+            stories: None,
         }
     }
 }

@@ -517,7 +517,8 @@ pub fn rank_status(
     let index = cache.index.as_ref().expect("built above");
     let weights: Vec<f32> = g.bonds().iter().map(|b| b.respect.max(0.0)).collect();
     let (damping, iterations, tolerance) = (PAGERANK_DAMPING, PAGERANK_ITERATIONS, PAGERANK_TOLERANCE);
-    let ranks = hierarchy::pagerank_indexed(index, &weights, None, damping, iterations, tolerance, par.parallel(n)).ranks;
+    let ranks =
+        hierarchy::pagerank_indexed(index, &weights, None, damping, iterations, tolerance, par.parallel(n)).ranks;
     let scores = hierarchy::status_scores(&ranks);
     public.resize(n);
     for (slot, from, to) in hierarchy::status_changes(&public.status, &scores, STATUS_EVENT_DELTA) {

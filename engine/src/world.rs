@@ -22,9 +22,11 @@ use crate::mood::{Mood, MoodBaseline, Pad};
 use crate::needs::{Needs, SocialEnergy};
 use crate::params::Params;
 use crate::personality::Personality;
+use crate::plot::{self, Pattern};
 use crate::scenario::{Genre, Scenario, WorldSeed};
 use crate::snapshot::{self, CharacterState, RelationshipState, SnapshotError, WorldState};
 use crate::social::{Feuds, Groups, Publicity, Status};
+use crate::story::{Stories, StoriesState, StoryArc};
 use crate::tick::{self, Probe, StageTimings};
 use crate::trust::EdgeHistory;
 use crate::user::{Presence, Role, User};
@@ -51,6 +53,10 @@ pub struct WorldInfo {
 /// graph index by [`Sim::sync_bonds`] like the `Bond`.
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BondHistory(pub EdgeHistory);
+
+/// A snapshot's plot-detector state, kept until [`Sim::set_patterns`] supplies the patterns.
+#[derive(Resource, Clone, Debug, Default)]
+pub struct PendingStories(pub Option<StoriesState>);
 
 /// Free-form tags of a character (from its scenario), for scripts and patterns.
 #[derive(Component, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,12 +150,6 @@ impl Sim {
             .thread_name(|i| format!("aion-worker-{i}"))
             .build()
             .map_err(|e| BuildError::Threads { threads, reason: e.to_string() })?;
-        if threads > 1 {
-            // bevy's par_iter runs on its global compute pool; size it once for the machine.
-            bevy_tasks::ComputeTaskPool::get_or_init(|| {
-                bevy_tasks::TaskPoolBuilder::new().num_threads(threads.max(2)).build()
-            });
-        }
         let mut world = World::new();
         let WorldState {
             info,
@@ -163,6 +163,7 @@ impl Sim {
             groups,
             next_group_id,
             feuds,
+            stories,
             ..
         } = state;
         let chars: Vec<(CharacterId, Entity)> = characters
@@ -230,6 +231,7 @@ impl Sim {
         }
         world.insert_resource(group_res);
         world.insert_resource(Feuds::restore(feuds));
+        world.insert_resource(PendingStories(stories));
         world.insert_resource(graph);
         world.insert_resource(TickClock { tick });
         world.insert_resource(info);
@@ -331,6 +333,40 @@ impl Sim {
         true
     }
 
+    /// Turns on story sifting with these patterns. A world loaded from a snapshot that was sifting
+    /// resumes its partial matches and arcs (the patterns must be the same ones); otherwise sifting
+    /// starts with the next event.
+    pub fn set_patterns(&mut self, patterns: Vec<Pattern>) -> Result<(), plot::RestoreError> {
+        let pending = self.world.resource_mut::<PendingStories>().0.take();
+        let stories = match pending {
+            Some(state) => Stories::restore(patterns, &state)?,
+            None => Stories::new(patterns, self.events().next_seq()),
+        };
+        let arcs: Vec<StoryArc> = stories.arcs.values().cloned().collect();
+        self.world.insert_resource(stories);
+        for arc in arcs {
+            let id = arc.id;
+            let e = self.world.spawn(arc).id();
+            self.world.resource_mut::<Stories>().set_entity(id, e);
+        }
+        Ok(())
+    }
+
+    /// The plot detector, when patterns are loaded.
+    pub fn stories(&self) -> Option<&Stories> {
+        self.world.get_resource::<Stories>()
+    }
+
+    /// Switches the world's genre between ticks (action weights, primary patterns); logged.
+    pub fn set_genre(&mut self, genre: Genre) {
+        let from = self.world.resource::<WorldInfo>().genre;
+        if from != genre {
+            self.world.resource_mut::<WorldInfo>().genre = genre;
+            let tick = self.tick();
+            self.world.resource_mut::<EventLog>().push(tick, EventKind::GenreChanged { from, to: genre });
+        }
+    }
+
     /// Copies bonds written during ticks from the graph index into their `Bond` components.
     ///
     /// Inside a tick, bond values are read and written through [`SocialGraph`] only (a component
@@ -421,6 +457,10 @@ impl Sim {
         state.groups = groups.groups.clone();
         state.next_group_id = groups.next_id;
         state.feuds = self.world.resource::<Feuds>().iter().map(|(k, f)| (*k, *f)).collect();
+        state.stories = match self.world.get_resource::<Stories>() {
+            Some(s) => Some(s.state()),
+            None => self.world.resource::<PendingStories>().0.clone(),
+        };
         state
     }
 

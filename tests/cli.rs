@@ -273,3 +273,36 @@ fn bench_prints_its_tables() {
     let stdout = ok(&["bench", "--workload", "contagion", "--characters", "1000", "--ticks", "3"]);
     assert!(stdout.contains("plain_csr") && stdout.contains("random"), "{stdout}");
 }
+
+#[test]
+fn run_writes_a_chronicle_and_stories_lists_and_filters_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("wedding");
+    run("summer_wedding.toml", 600, &out, &[]);
+    let chronicle = read(out.join("chronicle.md"));
+    assert!(chronicle.starts_with("# Chronicle of "), "{chronicle}");
+    assert!(chronicle.contains("## romance"), "no romance in the wedding's chronicle:\n{chronicle}");
+    let doc: serde_json::Value = serde_json::from_str(&read(out.join("stories.json"))).unwrap();
+    let arcs = doc["arcs"].as_array().expect("arcs");
+    assert!(!arcs.is_empty());
+    // Every beat cites an event that is in events.jsonl with the same tick.
+    let events = read(out.join("events.jsonl"));
+    let ticks: std::collections::BTreeMap<u64, u64> = events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|e| (e["seq"].as_u64().unwrap(), e["tick"].as_u64().unwrap()))
+        .collect();
+    for a in arcs {
+        for b in a["beats"].as_array().unwrap() {
+            assert_eq!(ticks.get(&b["seq"].as_u64().unwrap()), Some(&b["tick"].as_u64().unwrap()), "{b}");
+        }
+    }
+    let all = ok(&["stories", out.to_str().unwrap()]);
+    let romance = ok(&["stories", out.to_str().unwrap(), "--kind", "romance"]);
+    assert!(romance.lines().count() < all.lines().count() || arcs.iter().all(|a| a["kind"] == "romance"));
+    assert!(romance.lines().skip(1).all(|l| l.contains("romance")), "{romance}");
+    let none = ok(&["stories", out.to_str().unwrap(), "--kind", "no-such-kind"]);
+    assert!(none.starts_with(&format!("{}: 0 of", doc["world"].as_str().unwrap())), "{none}");
+    fails(&["stories", tmp.path().join("missing").to_str().unwrap()]);
+    fails(&["stories", out.to_str().unwrap(), "--character", "nobody"]);
+}

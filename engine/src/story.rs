@@ -26,6 +26,8 @@ use crate::world::{TickClock, WorldInfo};
 pub const TENSION_POINTS_MAX: usize = 64;
 /// Arcs kept in memory; when full, the oldest finished arc is dropped (and despawned).
 pub const ARCS_MAX: usize = 4096;
+/// Facts in a tick from which patterns are matched in parallel.
+pub const SIFT_PARALLEL_FACTS: usize = 512;
 /// Beats kept per arc (later beats of very long arcs replace the last one).
 pub const BEATS_MAX: usize = 32;
 
@@ -250,6 +252,7 @@ pub fn sift_stories(
     info: Res<WorldInfo>,
     graph: Res<SocialGraph>,
     public: Res<Publicity>,
+    par: Res<crate::exec::Parallelism>,
     stories: Option<ResMut<Stories>>,
     mut log: ResMut<EventLog>,
     chars: Query<(&'static Personality, &'static Mood)>,
@@ -262,7 +265,7 @@ pub fn sift_stories(
     stories.next_seq = log.next_seq();
     let facts: Vec<Fact> = events.iter().map(plot::fact_of).collect();
     let view = WorldView { graph: &graph, chars: &chars };
-    let mut reports = stories.sifter.feed(&facts, &view, false);
+    let mut reports = stories.sifter.feed(&facts, &view, par.threads > 1 && facts.len() >= SIFT_PARALLEL_FACTS);
     reports.extend(stories.sifter.advance(tick + 1));
     if reports.is_empty() {
         return;
@@ -372,6 +375,7 @@ fn apply_report(stories: &mut Stories, ctx: &Ctx, r: &MatchEvent, tick: u64) -> 
         }
         arc.beats.push(beat);
     }
+    arc.opened = arc.beats.iter().map(|b| b.tick).min().unwrap_or(arc.opened);
     arc.stage = r.stage;
     arc.stage_name = pattern.stages[r.stage].name.clone();
     arc.updated = tick;

@@ -21,6 +21,7 @@ mod bench;
 mod check;
 mod output;
 mod run;
+mod stories;
 
 use std::process::ExitCode;
 
@@ -43,6 +44,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Time generated worlds and print a scaling table.
     Bench(bench::BenchArgs),
+    /// List and filter the story arcs of a finished run.
+    Stories(stories::StoriesArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args).map(|()| ExitCode::SUCCESS),
         Command::Check(args) => Ok(check::check(args)),
         Command::Bench(args) => bench::bench(args).map(|()| ExitCode::SUCCESS),
+        Command::Stories(args) => stories::stories(args).map(|_| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {}", report(&e));

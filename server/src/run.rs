@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use aion_engine::Sim;
 use aion_engine::events::Event;
 use aion_engine::ids::Name;
-use aion_engine::scenario;
+use aion_engine::story::{self, StoryArc};
+use aion_engine::{plot, scenario};
 use anyhow::{Context, Result};
 use clap::{ArgGroup, Args};
 use serde::Serialize;
@@ -51,6 +52,12 @@ pub struct RunArgs {
     /// Also save `snapshots/tick-<T>.snapshot` whenever the tick is a multiple of K.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
     pub snapshot_every: Option<u64>,
+    /// Story patterns to sift for [default: `patterns/` beside the scenario, else scenarios/patterns].
+    #[arg(long, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
+    /// Do not sift stories (no chronicle).
+    #[arg(long, conflicts_with = "patterns")]
+    pub no_stories: bool,
 }
 
 /// `summary.json`.
@@ -103,6 +110,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         bar.inc(1);
     }
     let (dir, counts) = out.finish(&mut sim)?;
+    let n_arcs = write_stories(&dir, &sim, &info.name, &names)?;
     let elapsed = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
 
@@ -134,6 +142,9 @@ pub fn run(args: &RunArgs) -> Result<()> {
         sim.tick(),
         summary.ticks_per_s
     );
+    if let Some(n) = n_arcs {
+        say!("{n} stories in {}", dir.join("chronicle.md").display());
+    }
     say!("wrote {}", dir.display());
     say!("world hash: {hash}");
     Ok(())
@@ -222,19 +233,48 @@ fn cannot_write(path: &Path) -> String {
 
 /// The simulation and the default output directory.
 fn build(args: &RunArgs, threads: usize) -> Result<(Sim, PathBuf)> {
-    if let Some(path) = &args.from_snapshot {
+    let (mut sim, out, beside) = if let Some(path) = &args.from_snapshot {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read snapshot {}", path.display()))?;
         let sim =
             Sim::from_snapshot(&bytes, threads).with_context(|| format!("cannot load snapshot {}", path.display()))?;
         let out = PathBuf::from("out").join(format!("{}-from-tick-{}", slug(&sim.info().name), sim.tick()));
-        return Ok((sim, out));
+        (sim, out, None)
+    } else {
+        let path = args.scenario.as_ref().context("a scenario or --from-snapshot is required")?;
+        let s = scenario::load(path).map_err(|e| anyhow::anyhow!(crate::check::describe(path, &e)))?;
+        let sim = Sim::from_scenario(&s, args.seed, threads)
+            .with_context(|| format!("cannot build the world of {}", path.display()))?;
+        let stem = path.file_stem().map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
+        let beside = path.parent().map(|d| d.join("patterns"));
+        (sim, PathBuf::from("out").join(stem), beside)
+    };
+    if !args.no_stories {
+        let dir = match (&args.patterns, beside) {
+            (Some(d), _) => Some(d.clone()),
+            (None, Some(d)) if d.is_dir() => Some(d),
+            _ => Some(PathBuf::from("scenarios/patterns")).filter(|d| d.is_dir()),
+        };
+        if let Some(dir) = dir {
+            let patterns = plot::load_dir(&dir).map_err(|e| anyhow::anyhow!("patterns in {}: {e}", dir.display()))?;
+            sim.set_patterns(patterns)
+                .with_context(|| format!("the patterns in {} do not match the snapshot's", dir.display()))?;
+        }
     }
-    let path = args.scenario.as_ref().context("a scenario or --from-snapshot is required")?;
-    let s = scenario::load(path).map_err(|e| anyhow::anyhow!(crate::check::describe(path, &e)))?;
-    let sim = Sim::from_scenario(&s, args.seed, threads)
-        .with_context(|| format!("cannot build the world of {}", path.display()))?;
-    let stem = path.file_stem().map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
-    Ok((sim, PathBuf::from("out").join(stem)))
+    Ok((sim, out))
+}
+
+/// Writes `chronicle.md` and `stories.json` when stories were sifted; returns the number of arcs.
+fn write_stories(dir: &Path, sim: &Sim, world: &str, names: &[Name]) -> Result<Option<usize>> {
+    let Some(stories) = sim.stories() else { return Ok(None) };
+    let arcs: Vec<StoryArc> = stories.arcs.values().cloned().collect();
+    let text = story::chronicle(world, &arcs, names);
+    output::write_atomic(dir, "chronicle.md", text.as_bytes())
+        .with_context(|| cannot_write(&dir.join("chronicle.md")))?;
+    let seeds: Vec<u64> = stories.seeds(10).iter().map(|a| a.id).collect();
+    let doc = serde_json::json!({ "world": world, "tick": sim.tick(), "seeds": seeds, "names": names, "arcs": arcs });
+    let json = serde_json::to_vec_pretty(&doc).context("cannot encode the stories")?;
+    output::write_atomic(dir, "stories.json", &json).with_context(|| cannot_write(&dir.join("stories.json")))?;
+    Ok(Some(arcs.len()))
 }
 
 /// Threads to use when not told: the machine's available parallelism.

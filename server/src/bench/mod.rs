@@ -55,6 +55,12 @@ pub struct BenchArgs {
     /// Also write the results as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Story patterns sifted during the social workload [default: scenarios/patterns when present].
+    #[arg(long, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
+    /// Time the social workload without story sifting.
+    #[arg(long, conflicts_with = "patterns")]
+    pub no_stories: bool,
 }
 
 /// What `aion bench` times.
@@ -76,6 +82,12 @@ struct Setup {
     threads: usize,
     seed: u64,
     budget: Budget,
+    /// Patterns to sift in the social workload.
+    patterns: Option<Vec<aion_engine::plot::Pattern>>,
+}
+
+fn load_patterns(dir: &std::path::Path) -> Result<Vec<aion_engine::plot::Pattern>> {
+    aion_engine::plot::load_dir(dir).map_err(|e| anyhow::anyhow!("patterns in {}: {e}", dir.display()))
 }
 
 /// Runs `aion bench`.
@@ -90,6 +102,14 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         threads: args.threads.map_or_else(available_threads, usize::from),
         seed: args.seed,
         budget: Budget { fixed: args.ticks },
+        patterns: match (&args.patterns, args.no_stories) {
+            (_, true) => None,
+            (Some(dir), _) => Some(load_patterns(dir)?),
+            (None, _) => {
+                let dir = PathBuf::from("scenarios/patterns");
+                if dir.is_dir() { Some(load_patterns(&dir)?) } else { None }
+            }
+        },
     };
     let json = match args.workload {
         Workload::Social => serde_json::to_value(social::bench(&setup)?)?,

@@ -76,6 +76,9 @@ fn one(s: &Setup, n: u32) -> Result<Row> {
     let info = WorldInfo { name: format!("bench-{n}"), seed: s.seed, genre: Genre::default() };
     let mut sim = Sim::from_seed(world, info, Params::default(), s.threads)
         .with_context(|| format!("cannot build a world of {n} characters"))?;
+    if let Some(p) = &s.patterns {
+        sim.set_patterns(p.clone()).context("a fresh world takes any patterns")?;
+    }
     let build_s = started.elapsed().as_secs_f64();
     let bytes_per_character =
         rss_before.zip(rss_bytes()).map(|(before, after)| after.saturating_sub(before) as f64 / f64::from(n.max(1)));

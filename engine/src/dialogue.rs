@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::autonomy::Action;
 use crate::bonds::Standing;
 use crate::mood::Pad;
+use crate::scenario::Genre;
 
 /// A dialogue line in compact form: which template and which tone.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +20,8 @@ pub struct Line {
     pub tone: Tone,
     /// How the speaker stands toward the listener.
     pub rapport: Standing,
+    /// The world's genre when it was said (colours small talk).
+    pub genre: Genre,
 }
 
 /// The speaker's tone, from its mood.
@@ -60,7 +63,32 @@ impl Tone {
 /// Number of templates per action.
 pub const TEMPLATES_PER_ACTION: u8 = 4;
 
-fn template(action: Action, i: u8) -> &'static str {
+fn template(action: Action, genre: Genre, i: u8) -> &'static str {
+    let list: [&str; TEMPLATES_PER_ACTION as usize] = match (action, genre) {
+        (Action::Chat, Genre::Romance) => [
+            "Do you believe in love at first sight, {b}?",
+            "The evening feels different with you here, {b}.",
+            "Who are you dancing with tonight, {b}?",
+            "Tell me something nobody knows about you, {b}.",
+        ],
+        (Action::Chat, Genre::Mystery) => [
+            "Where were you last night, {b}?",
+            "Did you notice the study door was open, {b}?",
+            "Something is off in this house, {b}. Don't you feel it?",
+            "Keep your voice down, {b}. The walls listen.",
+        ],
+        (Action::Chat, Genre::Adventure) => [
+            "The road ahead looks rough, {b}. Are you ready?",
+            "I heard the pass is closed, {b}.",
+            "We'll need supplies before dawn, {b}.",
+            "Ever wonder what lies past the ridge, {b}?",
+        ],
+        (action, _) => return base_template(action, i),
+    };
+    list[(i % TEMPLATES_PER_ACTION) as usize]
+}
+
+fn base_template(action: Action, i: u8) -> &'static str {
     let list: [&str; TEMPLATES_PER_ACTION as usize] = match action {
         Action::Chat => [
             "How have the days been treating you, {b}?",
@@ -168,7 +196,7 @@ pub fn render(line: Line, action: Action, speaker: &str, listener: &str, valence
 
 /// Renders a line that mentions a third party (gossip subject, mediation's other side) as `{c}`.
 pub fn render_about(line: Line, action: Action, speaker: &str, listener: &str, third: &str, valence: f32) -> String {
-    let said = template(action, line.template).replace("{b}", listener).replace("{c}", third);
+    let said = template(action, line.genre, line.template).replace("{b}", listener).replace("{c}", third);
     let react = reaction(valence).replace("{b}", listener);
     let to = match line.rapport {
         Standing::Friend => ", to a friend",
@@ -185,9 +213,23 @@ mod tests {
 
     #[test]
     fn lines_name_both_people_and_reflect_the_reaction() {
-        let l = Line { template: 1, tone: Tone::of(Pad::new(-0.5, 0.5, 0.0)), rapport: Standing::Enemy };
+        let l = Line {
+            template: 1,
+            tone: Tone::of(Pad::new(-0.5, 0.5, 0.0)),
+            rapport: Standing::Enemy,
+            genre: Genre::Drama,
+        };
         let s = render(l, Action::Insult, "Mara", "Tomas", -0.7);
         assert!(s.starts_with("Mara (sharply, to an enemy): "), "{s}");
         assert!(s.contains("Tomas") && s.ends_with("stung."), "{s}");
+    }
+
+    #[test]
+    fn small_talk_follows_the_genre() {
+        let line = |genre| Line { template: 0, tone: Tone::Warm, rapport: Standing::Neutral, genre };
+        let mystery = render(line(Genre::Mystery), Action::Chat, "A", "B", 0.2);
+        let romance = render(line(Genre::Romance), Action::Chat, "A", "B", 0.2);
+        assert_ne!(mystery, romance);
+        assert!(mystery.contains("last night"), "{mystery}");
     }
 }

@@ -114,7 +114,7 @@ pub fn resolve_interactions(
     mut scratch: ResMut<ResolveScratch>,
     q: Query<(&Slot, &CharacterId, &Personality, &Mood, &Intent)>,
 ) {
-    let (seed, tick) = (info.seed, clock.tick);
+    let (seed, tick, genre) = (info.seed, clock.tick, info.genre);
     let n = graph.n_characters();
     let s = &mut *scratch;
     s.views.clear();
@@ -146,7 +146,8 @@ pub fn resolve_interactions(
         let compat = g.compat(init.intent.edge as usize);
         let a =
             outcome::appraise(init.intent.action, &init.side(), &views[t as usize].side(), &e, compat, noise, variant);
-        let (valence, initiator_valence, accepted, line) = (a.valence, a.initiator_valence, a.accepted, a.line);
+        let (valence, initiator_valence, accepted) = (a.valence, a.initiator_valence, a.accepted);
+        let line = crate::dialogue::Line { genre, ..a.line };
         Outcome {
             initiator: p,
             target: t,

@@ -147,7 +147,8 @@ pub fn appraise(action: Action, init: &Side, target: &Side, e: &Edges, compat: f
     }
     .clamp(-1.0, 1.0);
     let tone = Tone::of(crate::mood::Pad::new(init.pleasure, init.arousal, init.dominance));
-    let line = Line { template: variant % TEMPLATES_PER_ACTION, tone, rapport: e.it.standing() };
+    let line =
+        Line { template: variant % TEMPLATES_PER_ACTION, tone, rapport: e.it.standing(), genre: Default::default() };
     Appraisal { valence, initiator_valence, accepted, line }
 }
 

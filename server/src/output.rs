@@ -197,7 +197,7 @@ mod tests {
                 action: Action::Help,
                 valence: 0.6,
                 initiator_valence: 0.2,
-                line: Line { template: 0, tone: Tone::Warm, rapport: Default::default() },
+                line: Line { template: 0, tone: Tone::Warm, rapport: Default::default(), genre: Default::default() },
                 about: None,
             },
         };
@@ -243,7 +243,12 @@ mod tests {
                         action: Action::Chat,
                         valence: 0.1,
                         initiator_valence: 0.0,
-                        line: Line { template: seq as u8, tone: Tone::Gloomy, rapport: Default::default() },
+                        line: Line {
+                            template: seq as u8,
+                            tone: Tone::Gloomy,
+                            rapport: Default::default(),
+                            genre: Default::default(),
+                        },
                         about: None,
                     }
                 };

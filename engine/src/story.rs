@@ -256,28 +256,23 @@ pub fn sift_stories(
     stories: Option<ResMut<Stories>>,
     mut log: ResMut<EventLog>,
     chars: Query<(&'static Personality, &'static Mood)>,
-    names: Query<(&CharacterId, &Name)>,
+    names: Query<&'static Name>,
     mut commands: Commands,
 ) {
     let Some(mut stories) = stories else { return };
     let tick = clock.tick;
-    let events: Vec<Event> = log.since(stories.next_seq).cloned().collect();
+    let facts: Vec<Fact> = log.since(stories.next_seq).map(plot::fact_of).collect();
     stories.next_seq = log.next_seq();
-    let facts: Vec<Fact> = events.iter().map(plot::fact_of).collect();
     let view = WorldView { graph: &graph, chars: &chars };
     let mut reports = stories.sifter.feed(&facts, &view, par.threads > 1 && facts.len() >= SIFT_PARALLEL_FACTS);
     reports.extend(stories.sifter.advance(tick + 1));
     if reports.is_empty() {
         return;
     }
-    let mut names_by_id: BTreeMap<u32, String> = BTreeMap::new();
-    for (id, n) in &names {
-        names_by_id.insert(id.0, n.display.clone());
-    }
     let mut updates = Vec::new();
     {
-        let ctx =
-            Ctx { graph: &graph, public: &public, chars: &chars, names: &names_by_id, log: &log, genre: info.genre };
+        let names = Names { graph: &graph, names: &names };
+        let ctx = Ctx { graph: &graph, public: &public, chars: &chars, names: &names, log: &log, genre: info.genre };
         for r in reports {
             if let Some(u) = apply_report(&mut stories, &ctx, &r, tick) {
                 updates.push(u);
@@ -307,7 +302,7 @@ struct Ctx<'a, 'w, 's> {
     graph: &'a SocialGraph,
     public: &'a Publicity,
     chars: &'a Query<'w, 's, (&'static Personality, &'static Mood)>,
-    names: &'a BTreeMap<u32, String>,
+    names: &'a Names<'a, 'w, 's>,
     log: &'a EventLog,
     genre: Genre,
 }
@@ -461,12 +456,25 @@ fn evaluate(arc: &mut StoryArc, ctx: &Ctx, rarity: f32) {
     arc.coherence = if arc.beats.len() < 2 { 1.0 } else { links as f32 / (arc.beats.len() - 1) as f32 };
 }
 
-fn name(names: &BTreeMap<u32, String>, c: CharacterId) -> String {
-    names.get(&c.0).cloned().unwrap_or_else(|| format!("#{}", c.0))
+/// Display names looked up by stable id through the graph (only for the few characters a beat names).
+struct Names<'a, 'w, 's> {
+    graph: &'a SocialGraph,
+    names: &'a Query<'w, 's, &'static Name>,
+}
+
+impl Names<'_, '_, '_> {
+    fn get(&self, c: &u32) -> Option<String> {
+        let slot = self.graph.slot_of(CharacterId(*c))?;
+        self.names.get(self.graph.slot_entity[slot as usize]).ok().map(|n| n.display.clone())
+    }
+}
+
+fn name(names: &Names, c: CharacterId) -> String {
+    names.get(&c.0).unwrap_or_else(|| format!("#{}", c.0))
 }
 
 /// A short text, intensity, actors and cause of an event, for beats.
-fn describe(e: &Event, names: &BTreeMap<u32, String>) -> (String, f32, Vec<CharacterId>, Option<u64>) {
+fn describe(e: &Event, names: &Names) -> (String, f32, Vec<CharacterId>, Option<u64>) {
     let n = |c: CharacterId| name(names, c);
     match &e.kind {
         EventKind::InteractionResolved { initiator, target, action, valence, line, about, .. } => {
@@ -536,7 +544,7 @@ fn describe(e: &Event, names: &BTreeMap<u32, String>) -> (String, f32, Vec<Chara
     }
 }
 
-fn party(names: &BTreeMap<u32, String>, p: Party) -> String {
+fn party(names: &Names, p: Party) -> String {
     match p {
         Party::Character(c) => name(names, c),
         Party::Group(g) => format!("alliance #{g}"),

@@ -325,8 +325,18 @@ fn apply_report(stories: &mut Stories, ctx: &Ctx, r: &MatchEvent, tick: u64) -> 
         return Some((arc_id, arc_event(arc)));
     }
     let parent_arc = r.parent.and_then(|p| stories.heads.get(&p.0).copied());
-    let arc_id = match parent_arc {
-        Some(a) if stories.arcs.get(&a).is_some_and(|x| x.head == r.parent.map_or(0, |p| p.0)) => a,
+    let roles: Vec<(String, Party)> =
+        r.bindings.iter().filter_map(|(v, val)| val.party().map(|p| (v.to_string(), p))).collect();
+    // The same cast in the same pattern, already unfolding: another match of one story, not a new one.
+    let same_story = stories
+        .arcs
+        .values()
+        .filter(|a| matches!(a.status, ArcStatus::Open | ArcStatus::Climaxed))
+        .find(|a| a.pattern == name && a.roles == roles && a.stage <= r.stage)
+        .map(|a| a.id);
+    let arc_id = match (parent_arc, same_story) {
+        (Some(a), _) if stories.arcs.get(&a).is_some_and(|x| x.head == r.parent.map_or(0, |p| p.0)) => a,
+        (_, Some(a)) => a,
         _ => {
             *stories.counts.entry(kind.clone()).or_default() += 1;
             let roles = r.bindings.iter().filter_map(|(v, val)| val.party().map(|p| (v.to_string(), p))).collect();

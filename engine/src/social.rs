@@ -120,6 +120,9 @@ pub const STATUS_EVENT_DELTA: f32 = 0.25;
 /// How much status raises resting dominance.
 pub const STATUS_DOMINANCE: f32 = 0.2;
 
+/// Affinity below which a member counts an outsider as an enemy of its alliance.
+pub const ENEMY_AFFINITY: f32 = -0.3;
+
 /// Live feuds between characters and between alliances, keyed by the ordered pair of parties.
 /// Bounded by [`FEUDS_MAX`]: when full, a new feud replaces the coolest one.
 #[derive(Resource, Clone, Debug, Default, PartialEq)]
@@ -221,6 +224,8 @@ pub struct Group {
     pub cohesion: f32,
     /// Highest-status member.
     pub leader: CharacterId,
+    /// Outsiders at least half the members dislike (affinity below [`ENEMY_AFFINITY`]), sorted.
+    pub enemies: Vec<CharacterId>,
     /// Tick the alliance formed.
     pub formed_tick: u64,
 }
@@ -250,6 +255,7 @@ impl Groups {
     pub fn digest(&self) -> u64 {
         self.groups.iter().fold(self.next_id, |h, g| {
             let m = g.members.iter().fold(g.id, |x, c| mix64(x ^ c.0 as u64));
+            let m = g.enemies.iter().fold(m, |x, c| mix64(x ^ (c.0 as u64) << 32));
             mix64(h ^ m ^ g.cohesion.to_bits() as u64 ^ (g.leader.0 as u64) << 32 ^ g.formed_tick.rotate_left(17))
         })
     }
@@ -297,7 +303,11 @@ pub fn form_alliances(
         let leader = groups::leader(&slots, |s| public.status[s as usize], |s| g.slot_id[s as usize].0)
             .map_or(CharacterId(r.members[0]), |s| g.slot_id[s as usize]);
         let members: Vec<CharacterId> = r.members.iter().map(|&m| CharacterId(m)).collect();
-        let group = Group { id: r.id, members, cohesion, leader, formed_tick: r.formed_tick };
+        let enemies = groups::shared_enemies(&slots, out_edges, ENEMY_AFFINITY, |s| g.slot_id[s as usize].0)
+            .into_iter()
+            .map(CharacterId)
+            .collect();
+        let group = Group { id: r.id, members, cohesion, leader, enemies, formed_tick: r.formed_tick };
         if cohesion < GROUP_MIN_COHESION {
             dissolved_by_cohesion.push(group);
         } else {

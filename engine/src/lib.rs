@@ -3,6 +3,7 @@
 
 pub mod autonomy;
 pub mod bonds;
+pub mod command;
 pub mod contagion;
 pub mod dialogue;
 pub mod emotion;

@@ -23,7 +23,7 @@ use crate::personality::Personality;
 use crate::rng::mix64;
 use crate::social::{Feuds, Groups, Status};
 use crate::story::Stories;
-use crate::world::TickClock;
+use crate::world::{TickClock, WorldInfo};
 
 /// Aggregates of the last tick (one row of `metrics.csv`).
 #[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -154,6 +154,7 @@ pub fn measure_world(
     feuds: Res<Feuds>,
     groups: Res<Groups>,
     stories: Option<Res<Stories>>,
+    info: Res<WorldInfo>,
     mut q: Query<MeasureData>,
 ) {
     let n = graph.n_characters();
@@ -196,7 +197,8 @@ pub fn measure_world(
                 ^ log.next_seq().rotate_left(32)
                 ^ feuds.digest()
                 ^ groups.digest().rotate_left(29)
-                ^ stories.map_or(0, |s| s.digest()).rotate_left(43),
+                ^ stories.map_or(0, |s| s.digest()).rotate_left(43)
+                ^ mix64(info.seed ^ info.genre as u64),
         ) ^ acc.load(Ordering::Relaxed).wrapping_add(graph.digest()),
     );
     *metrics = TickMetrics {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::bonds::Bond;
+use crate::command::Input;
 use crate::emotion::Emotions;
 use crate::events::Event;
 use crate::events::Party;
@@ -140,6 +141,8 @@ pub struct WorldState {
     pub feuds: Vec<((Party, Party), Feud)>,
     /// The plot detector (partial matches and arcs), when patterns were loaded.
     pub stories: Option<StoriesState>,
+    /// Inputs queued for ticks still to run.
+    pub pending_inputs: Vec<Input>,
 }
 
 impl WorldState {
@@ -164,6 +167,7 @@ impl WorldState {
             next_group_id: 0,
             feuds: Vec::new(),
             stories: None,
+            pending_inputs: Vec::new(),
         }
     }
 }

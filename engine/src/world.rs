@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::autonomy::Intent;
 use crate::bonds::{Bond, Relationship};
+use crate::command::{Command, CommandError, Input};
 use crate::contagion::ContagionBuffers;
 use crate::emotion::Emotions;
 use crate::events::{EventKind, EventLog};
@@ -53,6 +54,24 @@ pub struct WorldInfo {
 /// graph index by [`Sim::sync_bonds`] like the `Bond`.
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BondHistory(pub EdgeHistory);
+
+/// Inputs waiting for their tick, and the log of those applied.
+#[derive(Resource, Clone, Debug, Default)]
+pub struct Inputs {
+    /// Queued, in submission order.
+    pub pending: Vec<Input>,
+    /// Applied, oldest first (bounded by [`crate::command::INPUT_LOG_MAX`]).
+    pub applied: std::collections::VecDeque<Input>,
+}
+
+impl Inputs {
+    fn record(&mut self, input: Input) {
+        if self.applied.len() == crate::command::INPUT_LOG_MAX {
+            self.applied.pop_front();
+        }
+        self.applied.push_back(input);
+    }
+}
 
 /// A snapshot's plot-detector state, kept until [`Sim::set_patterns`] supplies the patterns.
 #[derive(Resource, Clone, Debug, Default)]
@@ -164,6 +183,7 @@ impl Sim {
             next_group_id,
             feuds,
             stories,
+            pending_inputs,
             ..
         } = state;
         let chars: Vec<(CharacterId, Entity)> = characters
@@ -232,6 +252,7 @@ impl Sim {
         world.insert_resource(group_res);
         world.insert_resource(Feuds::restore(feuds));
         world.insert_resource(PendingStories(stories));
+        world.insert_resource(Inputs { pending: pending_inputs, ..Default::default() });
         world.insert_resource(graph);
         world.insert_resource(TickClock { tick });
         world.insert_resource(info);
@@ -256,9 +277,80 @@ impl Sim {
         Self::from_state(snapshot::decode(bytes)?, threads)
     }
 
+    /// Queues an input for the tick it names (applied before that tick runs, in submission order).
+    /// A command that fails its range checks or names a tick already run is refused.
+    pub fn submit(&mut self, input: Input) -> Result<(), CommandError> {
+        input.command.check()?;
+        let now = self.tick();
+        if input.tick <= now {
+            return Err(CommandError::Late { tick: input.tick, now });
+        }
+        self.world.resource_mut::<Inputs>().pending.push(input);
+        Ok(())
+    }
+
+    /// Inputs applied so far (the most recent [`crate::command::INPUT_LOG_MAX`]), oldest first.
+    pub fn input_log(&self) -> impl Iterator<Item = &Input> {
+        self.world.resource::<Inputs>().applied.iter()
+    }
+
+    /// Applies a command to the world now, between ticks.
+    pub fn apply(&mut self, command: &Command) -> Result<(), CommandError> {
+        command.check()?;
+        let entity_of = |sim: &Self, c: CharacterId| {
+            let g = sim.graph();
+            g.slot_of(c).map(|s| g.slot_entity[s as usize]).ok_or(CommandError::UnknownCharacter(c))
+        };
+        match command {
+            Command::SetGenre { genre } => self.set_genre(*genre),
+            Command::SetPersonality { character, personality } => {
+                if !self.set_personality(*character, *personality) {
+                    return Err(CommandError::UnknownCharacter(*character));
+                }
+            }
+            Command::SetBond { from, to, bond } => {
+                let g = self.graph();
+                let s = g.slot_of(*from).ok_or(CommandError::UnknownCharacter(*from))?;
+                let t = g.slot_of(*to).ok_or(CommandError::UnknownCharacter(*to))?;
+                let e = g.edge(s, t).ok_or(CommandError::NoRelationship { from: *from, to: *to })?;
+                let mut graph = self.world.resource_mut::<SocialGraph>();
+                let hist = graph.history()[e];
+                graph.set_edge(e, *bond, hist);
+            }
+            Command::SetMood { character, mood } => {
+                let e = entity_of(self, *character)?;
+                self.world.entity_mut(e).insert(Mood(*mood));
+            }
+            Command::Feel { character, emotion, intensity } => {
+                let e = entity_of(self, *character)?;
+                if let Some(mut emo) = self.world.get_mut::<Emotions>(e) {
+                    emo.feel(*emotion, *intensity);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the queued inputs due before the next tick, in submission order, and logs them. A
+    /// queued input the world refuses (an unknown character) is dropped with a warning; it never
+    /// stops the world.
+    fn apply_due(&mut self) {
+        let next = self.tick() + 1;
+        let pending = std::mem::take(&mut self.world.resource_mut::<Inputs>().pending);
+        let (due, later): (Vec<Input>, Vec<Input>) = pending.into_iter().partition(|i| i.tick == next);
+        self.world.resource_mut::<Inputs>().pending = later;
+        for input in due {
+            match self.apply(&input.command) {
+                Ok(()) => self.world.resource_mut::<Inputs>().record(input),
+                Err(e) => tracing::warn!(tick = next, "input refused: {e}"),
+            }
+        }
+    }
+
     /// Advances the world by one tick.
     pub fn step(&mut self) {
         let _span = tracing::trace_span!("tick").entered();
+        self.apply_due();
         self.world.resource_mut::<TickClock>().tick += 1;
         let (world, schedule) = (&mut self.world, &mut self.schedule);
         self.pool.install(|| schedule.run(world));
@@ -355,6 +447,12 @@ impl Sim {
     /// The plot detector, when patterns are loaded.
     pub fn stories(&self) -> Option<&Stories> {
         self.world.get_resource::<Stories>()
+    }
+
+    /// Turns this world into a branch with another seed: every random stream from the next tick on
+    /// differs (a fork with the same seed continues exactly like the original).
+    pub fn set_seed(&mut self, seed: u64) {
+        self.world.resource_mut::<WorldInfo>().seed = seed;
     }
 
     /// Switches the world's genre between ticks (action weights, primary patterns); logged.
@@ -457,6 +555,7 @@ impl Sim {
         state.groups = groups.groups.clone();
         state.next_group_id = groups.next_id;
         state.feuds = self.world.resource::<Feuds>().iter().map(|(k, f)| (*k, *f)).collect();
+        state.pending_inputs = self.world.resource::<Inputs>().pending.clone();
         state.stories = match self.world.get_resource::<Stories>() {
             Some(s) => Some(s.state()),
             None => self.world.resource::<PendingStories>().0.clone(),

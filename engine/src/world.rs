@@ -289,6 +289,11 @@ impl Sim {
         Ok(())
     }
 
+    /// Inputs queued for ticks still to run (a snapshot carries them).
+    pub fn pending_inputs(&self) -> &[Input] {
+        &self.world.resource::<Inputs>().pending
+    }
+
     /// Inputs applied so far (the most recent [`crate::command::INPUT_LOG_MAX`]), oldest first.
     pub fn input_log(&self) -> impl Iterator<Item = &Input> {
         self.world.resource::<Inputs>().applied.iter()
@@ -442,6 +447,12 @@ impl Sim {
             self.world.resource_mut::<Stories>().set_entity(id, e);
         }
         Ok(())
+    }
+
+    /// Whether this world came from a snapshot of a world that was sifting stories (so replaying it
+    /// needs [`Sim::set_patterns`] with the same patterns to reproduce its hashes).
+    pub fn was_sifting(&self) -> bool {
+        self.world.resource::<PendingStories>().0.is_some() || self.stories().is_some()
     }
 
     /// The plot detector, when patterns are loaded.

@@ -20,6 +20,7 @@ macro_rules! say {
 mod bench;
 mod check;
 mod output;
+mod replay;
 mod run;
 mod stories;
 
@@ -46,6 +47,10 @@ enum Command {
     Bench(bench::BenchArgs),
     /// List and filter the story arcs of a finished run.
     Stories(stories::StoriesArgs),
+    /// Continue a snapshot with a recorded input log and check every tick's hash.
+    Replay(replay::ReplayArgs),
+    /// Fork a snapshot onto a new seed and run it (`aion run --from-snapshot FILE --seed S`).
+    Fork(run::ForkArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +61,8 @@ fn main() -> ExitCode {
         Command::Check(args) => Ok(check::check(args)),
         Command::Bench(args) => bench::bench(args).map(|()| ExitCode::SUCCESS),
         Command::Stories(args) => stories::stories(args).map(|_| ExitCode::SUCCESS),
+        Command::Replay(args) => replay::replay(args).map(|()| ExitCode::SUCCESS),
+        Command::Fork(args) => run::run(&args.to_run()).map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {}", report(&e));
@@ -97,7 +104,9 @@ mod tests {
     fn run_needs_exactly_one_input() {
         assert!(Cli::try_parse_from(["aion", "run"]).is_err());
         assert!(Cli::try_parse_from(["aion", "run", "a.toml", "--from-snapshot", "b.snapshot"]).is_err());
-        assert!(Cli::try_parse_from(["aion", "run", "--from-snapshot", "b.snapshot", "--seed", "3"]).is_err());
+        // A seed with a snapshot forks it onto a new branch.
+        assert!(Cli::try_parse_from(["aion", "run", "--from-snapshot", "b.snapshot", "--seed", "3"]).is_ok());
+        assert!(Cli::try_parse_from(["aion", "fork", "b.snapshot"]).is_err(), "a fork needs its seed");
         let ok = Cli::try_parse_from(["aion", "run", "a.toml", "--ticks", "0", "--threads", "2"]).unwrap();
         let Command::Run(args) = ok.command else { panic!("parsed as run") };
         assert_eq!((args.ticks, args.threads), (0, Some(2)));

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use aion_engine::Sim;
+use aion_engine::command::Input;
 use aion_engine::events::Event;
 use aion_engine::ids::Name;
 use aion_engine::story::{self, StoryArc};
@@ -40,9 +41,14 @@ pub struct RunArgs {
     /// Ticks to run (more ticks, when continuing a snapshot).
     #[arg(long, default_value_t = 1000)]
     pub ticks: u64,
-    /// Seed overriding the scenario's (a snapshot keeps its own).
-    #[arg(long, conflicts_with = "from_snapshot")]
+    /// Seed overriding the scenario's; with --from-snapshot, forks the saved world onto a new branch
+    /// with this seed (without it, a snapshot keeps its own).
+    #[arg(long)]
     pub seed: Option<u64>,
+    /// Apply the commands in this input log (JSON lines `{"tick": T, "command": {...}}`), each before
+    /// its tick; the applied ones are written to `DIR/inputs.jsonl` for replay.
+    #[arg(long, value_name = "FILE")]
+    pub inputs: Option<PathBuf>,
     /// Worker threads [default: available cores]; results are identical for any count.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=THREADS_MAX as i64))]
     pub threads: Option<u16>,
@@ -58,6 +64,46 @@ pub struct RunArgs {
     /// Do not sift stories (no chronicle).
     #[arg(long, conflicts_with = "patterns")]
     pub no_stories: bool,
+}
+
+/// Arguments of `aion fork`: a snapshot continued on a new branch with another seed.
+#[derive(Args, Debug)]
+pub struct ForkArgs {
+    /// The snapshot to fork.
+    pub snapshot: PathBuf,
+    /// The new branch's seed (the same seed continues exactly like the original).
+    #[arg(long)]
+    pub seed: u64,
+    /// Ticks to run on the branch.
+    #[arg(long, default_value_t = 1000)]
+    pub ticks: u64,
+    /// Output directory [default: out/WORLD-from-tick-T].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Worker threads [default: available cores].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=THREADS_MAX as i64))]
+    pub threads: Option<u16>,
+    /// Story patterns [default: scenarios/patterns].
+    #[arg(long, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
+}
+
+impl ForkArgs {
+    /// The equivalent `aion run --from-snapshot SNAPSHOT --seed S`.
+    pub fn to_run(&self) -> RunArgs {
+        RunArgs {
+            scenario: None,
+            from_snapshot: Some(self.snapshot.clone()),
+            ticks: self.ticks,
+            seed: Some(self.seed),
+            threads: self.threads,
+            out: self.out.clone(),
+            snapshot_every: None,
+            patterns: self.patterns.clone(),
+            no_stories: false,
+            inputs: None,
+        }
+    }
 }
 
 /// `summary.json`.
@@ -111,6 +157,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     }
     let (dir, counts) = out.finish(&mut sim)?;
     let n_arcs = write_stories(&dir, &sim, &info.name, &names)?;
+    write_inputs(&dir, &sim)?;
     let elapsed = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
 
@@ -235,8 +282,11 @@ fn cannot_write(path: &Path) -> String {
 fn build(args: &RunArgs, threads: usize) -> Result<(Sim, PathBuf)> {
     let (mut sim, out, beside) = if let Some(path) = &args.from_snapshot {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read snapshot {}", path.display()))?;
-        let sim =
+        let mut sim =
             Sim::from_snapshot(&bytes, threads).with_context(|| format!("cannot load snapshot {}", path.display()))?;
+        if let Some(seed) = args.seed {
+            sim.set_seed(seed);
+        }
         let out = PathBuf::from("out").join(format!("{}-from-tick-{}", slug(&sim.info().name), sim.tick()));
         (sim, out, None)
     } else {
@@ -248,6 +298,12 @@ fn build(args: &RunArgs, threads: usize) -> Result<(Sim, PathBuf)> {
         let beside = path.parent().map(|d| d.join("patterns"));
         (sim, PathBuf::from("out").join(stem), beside)
     };
+    if let Some(file) = &args.inputs {
+        for input in read_inputs(file)? {
+            let tick = input.tick;
+            sim.submit(input).with_context(|| format!("{}: input for tick {tick}", file.display()))?;
+        }
+    }
     if !args.no_stories {
         let dir = match (&args.patterns, beside) {
             (Some(d), _) => Some(d.clone()),
@@ -261,6 +317,26 @@ fn build(args: &RunArgs, threads: usize) -> Result<(Sim, PathBuf)> {
         }
     }
     Ok((sim, out))
+}
+
+/// Reads an input log: one JSON object per line, `{"tick": T, "command": {...}}`; blank lines skipped.
+pub fn read_inputs(file: &Path) -> Result<Vec<Input>> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read inputs {}", file.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).with_context(|| format!("{}:{}: not an input", file.display(), i + 1)))
+        .collect()
+}
+
+/// Writes the inputs the run applied to `DIR/inputs.jsonl`.
+fn write_inputs(dir: &Path, sim: &Sim) -> Result<()> {
+    let mut text = String::new();
+    for i in sim.input_log() {
+        text.push_str(&serde_json::to_string(i).context("cannot encode an input")?);
+        text.push('\n');
+    }
+    output::write_atomic(dir, "inputs.jsonl", text.as_bytes()).with_context(|| cannot_write(&dir.join("inputs.jsonl")))
 }
 
 /// Writes `chronicle.md` and `stories.json` when stories were sifted; returns the number of arcs.

@@ -352,4 +352,14 @@ fn inputs_replay_and_forks() {
     let other = last_hash(&ok(&["fork", &snap, "--seed", "424242", "--ticks", "10", "--out", &p("o")]));
     assert_eq!(same, cont);
     assert_ne!(other, cont);
+
+    // diff names the first tick where the branches part and what differs at the end.
+    let report = ok(&["diff", &p("c"), &p("o")]);
+    assert!(report.contains("hashes first differ at tick 21"), "{report}");
+    assert!(
+        report.contains("bonds:") && report.contains("alliances:") && report.contains("stories by kind"),
+        "{report}"
+    );
+    let same_report = ok(&["diff", &p("c"), &p("s")]);
+    assert!(same_report.contains("hashes agree on every tick") && same_report.contains("moods: 0 of"), "{same_report}");
 }

@@ -19,6 +19,7 @@ macro_rules! say {
 
 mod bench;
 mod check;
+mod diff;
 mod output;
 mod replay;
 mod run;
@@ -49,6 +50,8 @@ enum Command {
     Stories(stories::StoriesArgs),
     /// Continue a snapshot with a recorded input log and check every tick's hash.
     Replay(replay::ReplayArgs),
+    /// Show where two runs diverge: first differing tick, moods, bonds, alliances, stories.
+    Diff(diff::DiffArgs),
     /// Fork a snapshot onto a new seed and run it (`aion run --from-snapshot FILE --seed S`).
     Fork(run::ForkArgs),
 }
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::bench(args).map(|()| ExitCode::SUCCESS),
         Command::Stories(args) => stories::stories(args).map(|_| ExitCode::SUCCESS),
         Command::Replay(args) => replay::replay(args).map(|()| ExitCode::SUCCESS),
+        Command::Diff(args) => diff::diff(args).map(|()| ExitCode::SUCCESS),
         Command::Fork(args) => run::run(&args.to_run()).map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|e| {

@@ -96,7 +96,13 @@ fn an_insult_lowers_the_targets_affinity_and_raises_its_negative_emotions() {
         });
         let victim_acted =
             events.iter().any(|e| matches!(e.kind, EventKind::InteractionResolved { initiator, .. } if initiator == v));
-        if !insulted || victim_acted {
+        let fell_to_bottom = |s: &aion_engine::snapshot::WorldState| {
+            s.relationships
+                .iter()
+                .find(|r| r.source == v)
+                .is_some_and(|r| r.bond.affinity < -0.95 || r.bond.trust < -0.95)
+        };
+        if !insulted || victim_acted || fell_to_bottom(&before) {
             continue;
         }
         let after = sim.state();

@@ -13,6 +13,7 @@ use crate::emotion::Emotions;
 use crate::exec::Parallelism;
 use crate::graph::{NONE, SocialGraph};
 use crate::ids::{CharacterId, Slot};
+use crate::learning::Preferences;
 use crate::mood::{Mood, Pad};
 use crate::needs::{Needs, SocialEnergy};
 use crate::params::Params;
@@ -340,6 +341,7 @@ pub fn decide(
     me: &SelfView,
     o: &Outlook,
     slot: u32,
+    learned: &[f32; N_ACTIONS],
     beliefs: impl Iterator<Item = (CharacterId, f32)>,
     mut draw: impl FnMut() -> f32,
 ) -> Intent {
@@ -405,8 +407,8 @@ pub fn decide(
         gossip: subject.1.abs().min(1.0),
     };
     let mut scores = score_actions(me, &c);
-    for (s, w) in scores.iter_mut().zip(o.genre) {
-        *s *= w;
+    for ((s, w), l) in scores.iter_mut().zip(o.genre).zip(learned) {
+        *s *= w * l;
     }
     let action = Action::ALL[pick(&scores, o.top_k, draw())];
     let (i, subject, value) = match action {
@@ -432,12 +434,22 @@ type DecideData = (
     &'static Needs,
     &'static SocialEnergy,
     &'static Emotions,
+    &'static Preferences,
     &'static mut Intent,
 );
 
 /// Query data autonomy reads for each character.
-type DecideItem<'a> =
-    (&'a CharacterId, &'a Slot, &'a Personality, &'a Mood, &'a Needs, &'a SocialEnergy, &'a Emotions, Mut<'a, Intent>);
+type DecideItem<'a> = (
+    &'a CharacterId,
+    &'a Slot,
+    &'a Personality,
+    &'a Mood,
+    &'a Needs,
+    &'a SocialEnergy,
+    &'a Emotions,
+    &'a Preferences,
+    Mut<'a, Intent>,
+);
 
 /// Decide stage: every character chooses an action and a target.
 pub fn choose_actions(
@@ -452,11 +464,11 @@ pub fn choose_actions(
     let (seed, tick) = (info.seed, clock.tick);
     let genre = genre_weights(info.genre);
     let o = Outlook { graph: &graph, public: &public, genre: &genre, top_k: params.autonomy_top_k as usize };
-    let f = |(id, slot, pers, mood, needs, energy, emo, mut intent): DecideItem| {
+    let f = |(id, slot, pers, mood, needs, energy, emo, prefs, mut intent): DecideItem| {
         let me =
             SelfView { pers: *pers, mood: mood.0, needs: *needs, energy: energy.0, negative_load: emo.negative_load() };
         let mut r = rng::stream(seed, tick, id.0 as u64, Purpose::Decide);
-        *intent = decide(&me, &o, slot.0, std::iter::empty(), || rng::unit_f32(&mut r));
+        *intent = decide(&me, &o, slot.0, &prefs.weight, std::iter::empty(), || rng::unit_f32(&mut r));
     };
     if par.parallel(q.iter().len()) {
         crate::exec::par_each(q.iter_mut(), f);

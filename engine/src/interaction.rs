@@ -26,6 +26,7 @@ use crate::gossip::{self, Beliefs, Told};
 use crate::graph::{NONE, SocialGraph};
 use crate::groups::Resolution;
 use crate::ids::{CharacterId, Slot};
+use crate::learning::Preferences;
 use crate::memory::{self, Memory, MemoryItem, MemoryKind, Trauma};
 use crate::mood::{Mood, Pad};
 use crate::needs::{self, Needs, SocialEnergy};
@@ -287,6 +288,7 @@ impl Apply<'_> {
         et.energy -= needs::interaction_cost(&vt.pers, self.params.interaction_energy_cost);
         ei.n_interactions += 1;
         et.n_interactions += 1;
+        ei.learned = Some((action, initiator_valence));
         self.s.effects[o.initiator as usize] = ei;
         self.s.effects[o.target as usize] = et;
         self.remember(o, &vi, &vt, change.betrayal.is_some(), seq);
@@ -510,6 +512,7 @@ type EffectData = (
     &'static mut Memory,
     &'static mut Beliefs,
     &'static mut Trauma,
+    &'static mut Preferences,
 );
 
 /// One item of [`EffectData`].
@@ -523,12 +526,14 @@ type EffectItem<'a> = (
     Mut<'a, Memory>,
     Mut<'a, Beliefs>,
     Mut<'a, Trauma>,
+    Mut<'a, Preferences>,
 );
 
 /// Resolve stage, part 2: apply each character's accumulated effects and notes: emotions, needs,
 /// energy, memories (with recall of whom it met and trauma from very intense harm), beliefs.
 pub fn apply_effects(
     clock: Res<TickClock>,
+    params: Res<Params>,
     scratch: Res<ResolveScratch>,
     par: Res<Parallelism>,
     graph: Res<SocialGraph>,
@@ -539,67 +544,84 @@ pub fn apply_effects(
     let s = &*scratch;
     let g = &*graph;
     let traumas: Mutex<Vec<(u32, EventKind)>> = Mutex::new(Vec::new());
-    let f = |(slot, id, pers, mut emo, mut needs, mut energy, mut mem, mut beliefs, mut trauma): EffectItem| {
-        let i = slot.0 as usize;
-        let e = &s.effects[i];
-        if e.soothe > 0.0 {
-            for (v, k) in emo.intensity.iter_mut().zip(EmotionKind::ALL) {
-                if k.is_negative() {
-                    *v *= 1.0 - e.soothe;
+    let rate = params.learning_rate;
+    let f =
+        |(slot, id, pers, mut emo, mut needs, mut energy, mut mem, mut beliefs, mut trauma, mut prefs): EffectItem| {
+            let i = slot.0 as usize;
+            let e = &s.effects[i];
+            if e.soothe > 0.0 {
+                for (v, k) in emo.intensity.iter_mut().zip(EmotionKind::ALL) {
+                    if k.is_negative() {
+                        *v *= 1.0 - e.soothe;
+                    }
                 }
             }
-        }
-        for (k, &amount) in e.emotions.iter().enumerate() {
-            if amount > 0.0 {
-                emo.feel(EmotionKind::ALL[k], amount);
+            for (k, &amount) in e.emotions.iter().enumerate() {
+                if amount > 0.0 {
+                    emo.feel(EmotionKind::ALL[k], amount);
+                }
             }
-        }
-        needs.social = (needs.social + e.social).clamp(0.0, 1.0);
-        needs.status = (needs.status + e.status).clamp(0.0, 1.0);
-        needs.safety = (needs.safety + e.safety).clamp(0.0, 1.0);
-        needs.rest = (needs.rest + e.rest - 0.05 * e.n_interactions as f32).clamp(0.0, 1.0);
-        energy.0 = (energy.0 + e.energy).clamp(0.0, 1.0);
-        let notes = &s.notes[s.note_start[i] as usize..s.note_start[i + 1] as usize];
-        for (_, note) in notes {
-            match *note {
-                Note::Remember(item, seq) => {
-                    // Meeting someone recalls what we remember of them, before this memory joins.
-                    let recall = mem.recall(item.other, tick);
-                    if recall.count > 0 {
-                        for (k, amount) in memory::retrigger(recall) {
-                            emo.feel(k, amount);
+            needs.social = (needs.social + e.social).clamp(0.0, 1.0);
+            needs.status = (needs.status + e.status).clamp(0.0, 1.0);
+            needs.safety = (needs.safety + e.safety).clamp(0.0, 1.0);
+            needs.rest = (needs.rest + e.rest - 0.05 * e.n_interactions as f32).clamp(0.0, 1.0);
+            energy.0 = (energy.0 + e.energy).clamp(0.0, 1.0);
+            if rate > 0.0 {
+                prefs.forget();
+                if let Some((action, reward)) = e.learned {
+                    prefs.learn(action, reward, rate);
+                }
+            }
+            let notes = &s.notes[s.note_start[i] as usize..s.note_start[i + 1] as usize];
+            for (_, note) in notes {
+                match *note {
+                    Note::Remember(item, seq) => {
+                        // Meeting someone recalls what we remember of them, before this memory joins.
+                        let recall = mem.recall(item.other, tick);
+                        if recall.count > 0 {
+                            for (k, amount) in memory::retrigger(recall) {
+                                emo.feel(k, amount);
+                            }
+                        }
+                        let triggered = if trauma.triggers.is_empty() {
+                            None
+                        } else {
+                            memory::triggered(&trauma, Some(item.other), item.kind)
+                        };
+                        if let Some(strength) = triggered {
+                            emo.feel(EmotionKind::Fear, strength);
+                            emo.feel(EmotionKind::Distress, 0.5 * strength);
+                        }
+                        mem.remember(item, tick);
+                        let t = memory::TRAUMA_THRESHOLD;
+                        // Checked here first so that ordinary memories do not mark the trauma as changed.
+                        let traumatic = item.intensity * (-item.valence).max(0.0) > t;
+                        if traumatic
+                            && memory::traumatize(
+                                &mut trauma,
+                                item.intensity,
+                                item.valence,
+                                Some(item.other),
+                                item.kind,
+                                t,
+                            )
+                            .is_some()
+                        {
+                            let by = Some(item.other);
+                            let ev =
+                                EventKind::TraumaFormed { character: *id, by, intensity: item.intensity, cause: seq };
+                            traumas.lock().expect("no panics while holding the lock").push((slot.0, ev));
                         }
                     }
-                    let triggered = if trauma.triggers.is_empty() {
-                        None
-                    } else {
-                        memory::triggered(&trauma, Some(item.other), item.kind)
-                    };
-                    if let Some(strength) = triggered {
-                        emo.feel(EmotionKind::Fear, strength);
-                        emo.feel(EmotionKind::Distress, 0.5 * strength);
+                    Note::Hear(told) => {
+                        let direct =
+                            g.slot_of(told.subject).and_then(|t| g.edge(slot.0, t)).map(|e| g.bonds()[e].affinity);
+                        gossip::hear(&mut beliefs, told, direct, tick);
                     }
-                    mem.remember(item, tick);
-                    let t = memory::TRAUMA_THRESHOLD;
-                    // Checked here first so that ordinary memories do not mark the trauma as changed.
-                    let traumatic = item.intensity * (-item.valence).max(0.0) > t;
-                    if traumatic
-                        && memory::traumatize(&mut trauma, item.intensity, item.valence, Some(item.other), item.kind, t)
-                            .is_some()
-                    {
-                        let by = Some(item.other);
-                        let ev = EventKind::TraumaFormed { character: *id, by, intensity: item.intensity, cause: seq };
-                        traumas.lock().expect("no panics while holding the lock").push((slot.0, ev));
-                    }
-                }
-                Note::Hear(told) => {
-                    let direct = g.slot_of(told.subject).and_then(|t| g.edge(slot.0, t)).map(|e| g.bonds()[e].affinity);
-                    gossip::hear(&mut beliefs, told, direct, tick);
                 }
             }
-        }
-        let _ = pers;
-    };
+            let _ = pers;
+        };
     if par.parallel(s.effects.len()) {
         crate::exec::par_each(q.iter_mut(), f);
     } else {

@@ -15,6 +15,7 @@ pub mod groups;
 pub mod hierarchy;
 pub mod ids;
 pub mod interaction;
+pub mod learning;
 pub mod memory;
 pub mod metrics;
 pub mod mood;

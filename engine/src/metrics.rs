@@ -16,6 +16,7 @@ use crate::gossip::Beliefs;
 use crate::graph::SocialGraph;
 use crate::ids::{CharacterId, Slot};
 use crate::interaction::ResolveScratch;
+use crate::learning::Preferences;
 use crate::memory::{self, Memory, MemoryItem, Trauma};
 use crate::mood::{Mood, MoodBaseline, Pad};
 use crate::needs::{Needs, SocialEnergy};
@@ -133,12 +134,19 @@ type MeasureData = (
         &'static Needs,
         &'static SocialEnergy,
     ),
-    (Ref<'static, Memory>, Ref<'static, Beliefs>, Ref<'static, Trauma>, Ref<'static, Status>, &'static mut SlowDigest),
+    (
+        Ref<'static, Memory>,
+        Ref<'static, Beliefs>,
+        Ref<'static, Trauma>,
+        Ref<'static, Status>,
+        &'static mut SlowDigest,
+        &'static Preferences,
+    ),
 );
 
 type MeasureItem<'a> = (
     (&'a Slot, &'a CharacterId, &'a Personality, &'a Mood, &'a MoodBaseline, &'a Emotions, &'a Needs, &'a SocialEnergy),
-    (Ref<'a, Memory>, Ref<'a, Beliefs>, Ref<'a, Trauma>, Ref<'a, Status>, Mut<'a, SlowDigest>),
+    (Ref<'a, Memory>, Ref<'a, Beliefs>, Ref<'a, Trauma>, Ref<'a, Status>, Mut<'a, SlowDigest>, &'a Preferences),
 );
 
 /// Measure stage, part 1: aggregates and the world hash.
@@ -165,7 +173,10 @@ pub fn measure_world(
     {
         let s = &mut *scratch;
         let (moods, distress) = (SlotWriter::new(&mut s.moods), SlotWriter::new(&mut s.distress));
-        let f = |((slot, id, pers, mood, base, emo, needs, energy), (mem, beliefs, trauma, status, mut slow)): MeasureItem| {
+        let f = |(
+            (slot, id, pers, mood, base, emo, needs, energy),
+            (mem, beliefs, trauma, status, mut slow, prefs),
+        ): MeasureItem| {
             if mem.is_changed() || beliefs.is_changed() || trauma.is_changed() || status.is_changed() {
                 slow.0 = slow_digest(&mem, &beliefs, &trauma, &status);
             }
@@ -174,7 +185,10 @@ pub fn measure_world(
                 moods.write(slot.0 as usize, mood.0);
                 distress.write(slot.0 as usize, visible_distress(emo, mood));
             }
-            let d = character_digest(*id, pers, mood, base, emo, needs, energy) ^ slow.0.rotate_left(7);
+            let learned = prefs.weight.iter().fold(prefs.expectation.to_bits() as u64, |h, w| {
+                (h ^ w.to_bits() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(23)
+            });
+            let d = character_digest(*id, pers, mood, base, emo, needs, energy) ^ slow.0.rotate_left(7) ^ learned;
             acc.fetch_add(mix64(d), Ordering::Relaxed);
         };
         if parallel {

@@ -70,6 +70,8 @@ pub struct Effect {
     pub energy: f32,
     /// Interactions taken part in this tick (initiated or received).
     pub n_interactions: u8,
+    /// The action this character initiated and how it felt, for learning.
+    pub learned: Option<(Action, f32)>,
 }
 
 impl Effect {

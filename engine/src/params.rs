@@ -40,6 +40,8 @@ pub struct Params {
     pub capacity_per_tick: u8,
     /// Among how many best-scoring actions a character picks at random, 1..=7.
     pub autonomy_top_k: u8,
+    /// Learning rate of action preferences (0 turns learning off), in [0, 1].
+    pub learning_rate: f32,
 }
 
 impl Default for Params {
@@ -60,6 +62,7 @@ impl Default for Params {
             rest_energy_gain: 0.15,
             capacity_per_tick: 2,
             autonomy_top_k: 3,
+            learning_rate: 0.1,
         }
     }
 }
@@ -81,6 +84,7 @@ impl Params {
             ("social_need_decay", self.social_need_decay),
             ("interaction_energy_cost", self.interaction_energy_cost),
             ("rest_energy_gain", self.rest_energy_gain),
+            ("learning_rate", self.learning_rate),
         ];
         let mut out: Vec<(&'static str, String)> = unit
             .iter()

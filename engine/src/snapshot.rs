@@ -18,6 +18,7 @@ use crate::events::Party;
 use crate::gossip::Beliefs;
 use crate::groups::Feud;
 use crate::ids::{CharacterId, Name};
+use crate::learning::Preferences;
 use crate::memory::{Memory, Trauma};
 use crate::mood::Pad;
 use crate::needs::Needs;
@@ -97,6 +98,8 @@ pub struct CharacterState {
     pub trauma: Trauma,
     /// Status from the last ranking.
     pub status: f32,
+    /// Learned action preferences.
+    pub preferences: Preferences,
 }
 
 /// One directed relationship's state.

@@ -17,6 +17,7 @@ use crate::gossip::Beliefs;
 use crate::graph::{EdgeInput, SocialGraph};
 use crate::ids::{CharacterId, Name, Slot};
 use crate::interaction::ResolveScratch;
+use crate::learning::Preferences;
 use crate::memory::{Memory, Trauma};
 use crate::metrics::{MeasureScratch, SlowDigest, TickMetrics};
 use crate::mood::{Mood, MoodBaseline, Pad};
@@ -134,6 +135,7 @@ impl Sim {
                     beliefs: Beliefs::default(),
                     trauma: Trauma::default(),
                     status: 0.0,
+                    preferences: Preferences::default(),
                 }
             })
             .collect();
@@ -204,7 +206,7 @@ impl Sim {
                         c.memory,
                         c.beliefs,
                         c.trauma,
-                        (Status(c.status), SlowDigest::default()),
+                        (Status(c.status), SlowDigest::default(), c.preferences),
                     ))
                     .id();
                 (c.id, e)
@@ -517,10 +519,10 @@ impl Sim {
             .world
             .query::<(
                 (&CharacterId, &Name, &Tags, &Personality, &Mood, &MoodBaseline, &Emotions, &Needs, &SocialEnergy),
-                (&Memory, &Beliefs, &Trauma, &Status),
+                (&Memory, &Beliefs, &Trauma, &Status, &Preferences),
             )>()
             .iter(&self.world)
-            .map(|((id, name, tags, p, m, b, e, n, en), (memory, beliefs, trauma, status))| CharacterState {
+            .map(|((id, name, tags, p, m, b, e, n, en), (memory, beliefs, trauma, status, prefs))| CharacterState {
                 id: *id,
                 name: name.clone(),
                 tags: tags.0.clone(),
@@ -534,6 +536,7 @@ impl Sim {
                 beliefs: beliefs.clone(),
                 trauma: trauma.clone(),
                 status: status.0,
+                preferences: prefs.clone(),
             })
             .collect();
         characters.sort_by_key(|c| c.id);

@@ -505,7 +505,6 @@ pub fn pair_proposals(views: &[View], seed: u64, tick: u64, capacity: u8, parall
 type EffectData = (
     &'static Slot,
     &'static CharacterId,
-    &'static Personality,
     &'static mut Emotions,
     &'static mut Needs,
     &'static mut SocialEnergy,
@@ -519,7 +518,6 @@ type EffectData = (
 type EffectItem<'a> = (
     &'a Slot,
     &'a CharacterId,
-    &'a Personality,
     Mut<'a, Emotions>,
     Mut<'a, Needs>,
     Mut<'a, SocialEnergy>,
@@ -545,83 +543,72 @@ pub fn apply_effects(
     let g = &*graph;
     let traumas: Mutex<Vec<(u32, EventKind)>> = Mutex::new(Vec::new());
     let rate = params.learning_rate;
-    let f =
-        |(slot, id, pers, mut emo, mut needs, mut energy, mut mem, mut beliefs, mut trauma, mut prefs): EffectItem| {
-            let i = slot.0 as usize;
-            let e = &s.effects[i];
-            if e.soothe > 0.0 {
-                for (v, k) in emo.intensity.iter_mut().zip(EmotionKind::ALL) {
-                    if k.is_negative() {
-                        *v *= 1.0 - e.soothe;
+    let f = |(slot, id, mut emo, mut needs, mut energy, mut mem, mut beliefs, mut trauma, mut prefs): EffectItem| {
+        let i = slot.0 as usize;
+        let e = &s.effects[i];
+        if e.soothe > 0.0 {
+            for (v, k) in emo.intensity.iter_mut().zip(EmotionKind::ALL) {
+                if k.is_negative() {
+                    *v *= 1.0 - e.soothe;
+                }
+            }
+        }
+        for (k, &amount) in e.emotions.iter().enumerate() {
+            if amount > 0.0 {
+                emo.feel(EmotionKind::ALL[k], amount);
+            }
+        }
+        needs.social = (needs.social + e.social).clamp(0.0, 1.0);
+        needs.status = (needs.status + e.status).clamp(0.0, 1.0);
+        needs.safety = (needs.safety + e.safety).clamp(0.0, 1.0);
+        needs.rest = (needs.rest + e.rest - 0.05 * e.n_interactions as f32).clamp(0.0, 1.0);
+        energy.0 = (energy.0 + e.energy).clamp(0.0, 1.0);
+        if rate > 0.0 {
+            prefs.forget();
+            if let Some((action, reward)) = e.learned {
+                prefs.learn(action, reward, rate);
+            }
+        }
+        let notes = &s.notes[s.note_start[i] as usize..s.note_start[i + 1] as usize];
+        for (_, note) in notes {
+            match *note {
+                Note::Remember(item, seq) => {
+                    // Meeting someone recalls what we remember of them, before this memory joins.
+                    let recall = mem.recall(item.other, tick);
+                    if recall.count > 0 {
+                        for (k, amount) in memory::retrigger(recall) {
+                            emo.feel(k, amount);
+                        }
                     }
-                }
-            }
-            for (k, &amount) in e.emotions.iter().enumerate() {
-                if amount > 0.0 {
-                    emo.feel(EmotionKind::ALL[k], amount);
-                }
-            }
-            needs.social = (needs.social + e.social).clamp(0.0, 1.0);
-            needs.status = (needs.status + e.status).clamp(0.0, 1.0);
-            needs.safety = (needs.safety + e.safety).clamp(0.0, 1.0);
-            needs.rest = (needs.rest + e.rest - 0.05 * e.n_interactions as f32).clamp(0.0, 1.0);
-            energy.0 = (energy.0 + e.energy).clamp(0.0, 1.0);
-            if rate > 0.0 {
-                prefs.forget();
-                if let Some((action, reward)) = e.learned {
-                    prefs.learn(action, reward, rate);
-                }
-            }
-            let notes = &s.notes[s.note_start[i] as usize..s.note_start[i + 1] as usize];
-            for (_, note) in notes {
-                match *note {
-                    Note::Remember(item, seq) => {
-                        // Meeting someone recalls what we remember of them, before this memory joins.
-                        let recall = mem.recall(item.other, tick);
-                        if recall.count > 0 {
-                            for (k, amount) in memory::retrigger(recall) {
-                                emo.feel(k, amount);
-                            }
-                        }
-                        let triggered = if trauma.triggers.is_empty() {
-                            None
-                        } else {
-                            memory::triggered(&trauma, Some(item.other), item.kind)
-                        };
-                        if let Some(strength) = triggered {
-                            emo.feel(EmotionKind::Fear, strength);
-                            emo.feel(EmotionKind::Distress, 0.5 * strength);
-                        }
-                        mem.remember(item, tick);
-                        let t = memory::TRAUMA_THRESHOLD;
-                        // Checked here first so that ordinary memories do not mark the trauma as changed.
-                        let traumatic = item.intensity * (-item.valence).max(0.0) > t;
-                        if traumatic
-                            && memory::traumatize(
-                                &mut trauma,
-                                item.intensity,
-                                item.valence,
-                                Some(item.other),
-                                item.kind,
-                                t,
-                            )
+                    let triggered = if trauma.triggers.is_empty() {
+                        None
+                    } else {
+                        memory::triggered(&trauma, Some(item.other), item.kind)
+                    };
+                    if let Some(strength) = triggered {
+                        emo.feel(EmotionKind::Fear, strength);
+                        emo.feel(EmotionKind::Distress, 0.5 * strength);
+                    }
+                    mem.remember(item, tick);
+                    let t = memory::TRAUMA_THRESHOLD;
+                    // Checked here first so that ordinary memories do not mark the trauma as changed.
+                    let traumatic = item.intensity * (-item.valence).max(0.0) > t;
+                    if traumatic
+                        && memory::traumatize(&mut trauma, item.intensity, item.valence, Some(item.other), item.kind, t)
                             .is_some()
-                        {
-                            let by = Some(item.other);
-                            let ev =
-                                EventKind::TraumaFormed { character: *id, by, intensity: item.intensity, cause: seq };
-                            traumas.lock().expect("no panics while holding the lock").push((slot.0, ev));
-                        }
-                    }
-                    Note::Hear(told) => {
-                        let direct =
-                            g.slot_of(told.subject).and_then(|t| g.edge(slot.0, t)).map(|e| g.bonds()[e].affinity);
-                        gossip::hear(&mut beliefs, told, direct, tick);
+                    {
+                        let by = Some(item.other);
+                        let ev = EventKind::TraumaFormed { character: *id, by, intensity: item.intensity, cause: seq };
+                        traumas.lock().expect("no panics while holding the lock").push((slot.0, ev));
                     }
                 }
+                Note::Hear(told) => {
+                    let direct = g.slot_of(told.subject).and_then(|t| g.edge(slot.0, t)).map(|e| g.bonds()[e].affinity);
+                    gossip::hear(&mut beliefs, told, direct, tick);
+                }
             }
-            let _ = pers;
-        };
+        }
+    };
     if par.parallel(s.effects.len()) {
         crate::exec::par_each(q.iter_mut(), f);
     } else {

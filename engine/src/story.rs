@@ -312,7 +312,7 @@ fn apply_report(stories: &mut Stories, ctx: &Ctx, r: &MatchEvent, tick: u64) -> 
     let (kind, name, stages_total) = (pattern.kind.clone(), pattern.name.clone(), pattern.stages.len());
     let primary = pattern.genres.contains(&ctx.genre);
     let last_required = pattern.last_required();
-    if let Some(why) = r.abandoned {
+    if r.abandoned.is_some() {
         let arc_id = *stories.heads.get(&r.id.0)?;
         let arc = stories.arcs.get_mut(&arc_id)?;
         if matches!(arc.status, ArcStatus::Resolved | ArcStatus::Abandoned) {
@@ -321,7 +321,6 @@ fn apply_report(stories: &mut Stories, ctx: &Ctx, r: &MatchEvent, tick: u64) -> 
         arc.status = if r.completed { ArcStatus::Resolved } else { ArcStatus::Abandoned };
         arc.updated = tick;
         push_tension(arc, tick, 0.1);
-        let _ = why;
         return Some((arc_id, arc_event(arc)));
     }
     let parent_arc = r.parent.and_then(|p| stories.heads.get(&p.0).copied());

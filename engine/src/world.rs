@@ -20,7 +20,7 @@ use crate::interaction::ResolveScratch;
 use crate::learning::Preferences;
 use crate::memory::{Memory, Trauma};
 use crate::metrics::{MeasureScratch, SlowDigest, TickMetrics};
-use crate::mood::{Mood, MoodBaseline, Pad};
+use crate::mood::{Mood, MoodBaseline};
 use crate::needs::{Needs, SocialEnergy};
 use crate::params::Params;
 use crate::personality::Personality;
@@ -595,9 +595,4 @@ pub fn with_reverses(mut rels: Vec<(u32, u32, Bond)>) -> Vec<(u32, u32, Bond)> {
     rels.extend(missing);
     rels.sort_by_key(|r| (r.0, r.1));
     rels
-}
-
-/// Convenience for tests and tools: the mood of every character by stable id.
-pub fn moods_by_id(sim: &mut Sim) -> Vec<Pad> {
-    sim.state().characters.iter().map(|c| c.mood).collect()
 }

@@ -78,3 +78,14 @@ fn sifting_is_deterministic_across_threads_and_snapshots() {
     assert_eq!(tail, expected);
     assert_eq!(arcs(&resumed), arcs(&a));
 }
+
+#[test]
+fn the_generated_populations_tell_stories_of_their_genre_too() {
+    // Large worlds find their first stories quickly; fewer ticks keep the debug test short.
+    for (name, ticks) in [("village_500.toml", 300), ("crowd_10k.toml", 45)] {
+        let (sim, _) = run_with_stories(&common::scenario_path(name), ticks, 2);
+        let arcs = arcs(&sim);
+        let kinds: std::collections::BTreeSet<&str> = arcs.iter().map(|a| a.kind.as_str()).collect();
+        assert!(arcs.iter().any(|a| a.primary), "{name}: no arc of its genre among {kinds:?}");
+    }
+}

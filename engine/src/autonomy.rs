@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::bonds::Bond;
 use crate::emotion::Emotions;
 use crate::exec::Parallelism;
+use crate::goals::{self, Goal, GoalKind, Goals};
 use crate::graph::{NONE, SocialGraph};
 use crate::ids::{CharacterId, Slot};
 use crate::learning::Preferences;
@@ -323,6 +324,17 @@ pub fn pick(scores: &[f32; N_ACTIONS], k: usize, r: f32) -> usize {
     top[top.len() - 1]
 }
 
+/// Base chance that a goal about someone steers a decision toward them (plus the goal's priority).
+pub const GOAL_FOCUS: f32 = 0.3;
+
+/// What a character wants beyond the moment: learned action weights and goals.
+pub struct Aims<'a> {
+    /// Learned multiplier per action.
+    pub learned: &'a [f32; N_ACTIONS],
+    /// Goals, highest priority first.
+    pub goals: &'a [Goal],
+}
+
 /// What a character sees of the world beyond its own row: last tick's public per-slot facts.
 pub struct Outlook<'a> {
     /// The relationship index.
@@ -341,7 +353,7 @@ pub fn decide(
     me: &SelfView,
     o: &Outlook,
     slot: u32,
-    learned: &[f32; N_ACTIONS],
+    aims: &Aims,
     beliefs: impl Iterator<Item = (CharacterId, f32)>,
     mut draw: impl FnMut() -> f32,
 ) -> Intent {
@@ -377,6 +389,24 @@ pub fn decide(
             break;
         }
     }
+    // A goal about someone in this row steers attention to them, as often as the goal weighs.
+    for goal in aims.goals {
+        let Some(i) = goal.target.and_then(|t| g.slot_of(t)).and_then(|t| g.edge(slot, t)).map(|e| e - row.start)
+        else {
+            continue;
+        };
+        if draw() >= (GOAL_FOCUS + goal.priority).min(0.95) {
+            continue;
+        }
+        match goal.kind {
+            GoalKind::WinAffection => {
+                (warm, lure, lure_v) = (i, i, lure_v.max(appeal[i].allure));
+            }
+            GoalKind::Revenge => (cold, cold_h) = (i, cold_h.max(0.5)),
+            GoalKind::Protect => warm = i,
+            GoalKind::GainStatus => {}
+        }
+    }
     let warm_slot = g.edges[row.start + warm].partner;
     let enemy = o.public.enemy.get(warm_slot as usize).copied().unwrap_or(NONE);
     let warm_feud = enemy != NONE && enemy != slot && g.edge(slot, enemy).is_some();
@@ -407,8 +437,13 @@ pub fn decide(
         gossip: subject.1.abs().min(1.0),
     };
     let mut scores = score_actions(me, &c);
-    for ((s, w), l) in scores.iter_mut().zip(o.genre).zip(learned) {
+    for ((s, w), l) in scores.iter_mut().zip(o.genre).zip(aims.learned) {
         *s *= w * l;
+    }
+    for goal in aims.goals {
+        for (s, b) in scores.iter_mut().zip(goals::bias(goal)) {
+            *s *= b;
+        }
     }
     let action = Action::ALL[pick(&scores, o.top_k, draw())];
     let (i, subject, value) = match action {
@@ -435,6 +470,7 @@ type DecideData = (
     &'static SocialEnergy,
     &'static Emotions,
     &'static Preferences,
+    &'static Goals,
     &'static mut Intent,
 );
 
@@ -448,6 +484,7 @@ type DecideItem<'a> = (
     &'a SocialEnergy,
     &'a Emotions,
     &'a Preferences,
+    &'a Goals,
     Mut<'a, Intent>,
 );
 
@@ -464,11 +501,12 @@ pub fn choose_actions(
     let (seed, tick) = (info.seed, clock.tick);
     let genre = genre_weights(info.genre);
     let o = Outlook { graph: &graph, public: &public, genre: &genre, top_k: params.autonomy_top_k as usize };
-    let f = |(id, slot, pers, mood, needs, energy, emo, prefs, mut intent): DecideItem| {
+    let f = |(id, slot, pers, mood, needs, energy, emo, prefs, goals, mut intent): DecideItem| {
         let me =
             SelfView { pers: *pers, mood: mood.0, needs: *needs, energy: energy.0, negative_load: emo.negative_load() };
         let mut r = rng::stream(seed, tick, id.0 as u64, Purpose::Decide);
-        *intent = decide(&me, &o, slot.0, &prefs.weight, std::iter::empty(), || rng::unit_f32(&mut r));
+        let aims = Aims { learned: &prefs.weight, goals: &goals.list };
+        *intent = decide(&me, &o, slot.0, &aims, std::iter::empty(), || rng::unit_f32(&mut r));
     };
     if par.parallel(q.iter().len()) {
         crate::exec::par_each(q.iter_mut(), f);

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::autonomy::Action;
 use crate::bonds::Standing;
 use crate::dialogue::Line;
+use crate::goals::{GoalChange, GoalKind};
 use crate::groups::{ConflictLevel, Resolution};
 use crate::ids::CharacterId;
 use crate::scenario::Genre;
@@ -241,6 +242,17 @@ pub enum EventKind {
         status: ArcStatus,
         /// Characters in the arc.
         characters: Vec<CharacterId>,
+    },
+    /// A character adopted, achieved or abandoned a goal.
+    GoalChanged {
+        /// Whose goal.
+        character: CharacterId,
+        /// What happened to it.
+        change: GoalChange,
+        /// What the goal is.
+        kind: GoalKind,
+        /// Whom it is about.
+        target: Option<CharacterId>,
     },
     /// The world's genre changed (a director's choice).
     GenreChanged {

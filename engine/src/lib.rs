@@ -9,6 +9,7 @@ pub mod dialogue;
 pub mod emotion;
 pub mod events;
 pub mod exec;
+pub mod goals;
 pub mod gossip;
 pub mod graph;
 pub mod groups;

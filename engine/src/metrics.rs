@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::emotion::Emotions;
 use crate::events::EventLog;
 use crate::exec::{Parallelism, SlotWriter};
+use crate::goals::Goals;
 use crate::gossip::Beliefs;
 use crate::graph::SocialGraph;
 use crate::ids::{CharacterId, Slot};
@@ -99,6 +100,14 @@ pub fn visible_distress(emo: &Emotions, mood: &Mood) -> f32 {
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
 pub struct SlowDigest(pub u64);
 
+/// Digest of a character's goals.
+pub fn goals_digest(goals: &Goals) -> u64 {
+    goals.list.iter().fold(0x3c6e_f372_fe94_f82b, |h, g| {
+        let target = g.target.map_or(u64::MAX, |t| t.0 as u64);
+        mix64(h ^ (g.kind as u64) << 56 ^ target << 8 ^ (g.priority.to_bits() as u64) << 20 ^ g.since)
+    })
+}
+
 /// Digest of memory, beliefs, trauma and status.
 pub fn slow_digest(mem: &Memory, beliefs: &Beliefs, trauma: &Trauma, status: &Status) -> u64 {
     let f = |x: f32| x.to_bits() as u64;
@@ -141,12 +150,21 @@ type MeasureData = (
         Ref<'static, Status>,
         &'static mut SlowDigest,
         &'static Preferences,
+        Ref<'static, Goals>,
     ),
 );
 
 type MeasureItem<'a> = (
     (&'a Slot, &'a CharacterId, &'a Personality, &'a Mood, &'a MoodBaseline, &'a Emotions, &'a Needs, &'a SocialEnergy),
-    (Ref<'a, Memory>, Ref<'a, Beliefs>, Ref<'a, Trauma>, Ref<'a, Status>, Mut<'a, SlowDigest>, &'a Preferences),
+    (
+        Ref<'a, Memory>,
+        Ref<'a, Beliefs>,
+        Ref<'a, Trauma>,
+        Ref<'a, Status>,
+        Mut<'a, SlowDigest>,
+        &'a Preferences,
+        Ref<'a, Goals>,
+    ),
 );
 
 /// Measure stage, part 1: aggregates and the world hash.
@@ -175,10 +193,15 @@ pub fn measure_world(
         let (moods, distress) = (SlotWriter::new(&mut s.moods), SlotWriter::new(&mut s.distress));
         let f = |(
             (slot, id, pers, mood, base, emo, needs, energy),
-            (mem, beliefs, trauma, status, mut slow, prefs),
+            (mem, beliefs, trauma, status, mut slow, prefs, goals),
         ): MeasureItem| {
-            if mem.is_changed() || beliefs.is_changed() || trauma.is_changed() || status.is_changed() {
-                slow.0 = slow_digest(&mem, &beliefs, &trauma, &status);
+            if mem.is_changed()
+                || beliefs.is_changed()
+                || trauma.is_changed()
+                || status.is_changed()
+                || goals.is_changed()
+            {
+                slow.0 = slow_digest(&mem, &beliefs, &trauma, &status) ^ goals_digest(&goals);
             }
             // SAFETY: each character writes only its own, unique slot.
             unsafe {

@@ -42,6 +42,8 @@ pub struct Params {
     pub autonomy_top_k: u8,
     /// Learning rate of action preferences (0 turns learning off), in [0, 1].
     pub learning_rate: f32,
+    /// Whether characters adopt and pursue long-term goals.
+    pub goals: bool,
 }
 
 impl Default for Params {
@@ -63,6 +65,7 @@ impl Default for Params {
             capacity_per_tick: 2,
             autonomy_top_k: 3,
             learning_rate: 0.1,
+            goals: true,
         }
     }
 }

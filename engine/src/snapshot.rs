@@ -15,6 +15,7 @@ use crate::command::Input;
 use crate::emotion::Emotions;
 use crate::events::Event;
 use crate::events::Party;
+use crate::goals::Goals;
 use crate::gossip::Beliefs;
 use crate::groups::Feud;
 use crate::ids::{CharacterId, Name};
@@ -100,6 +101,8 @@ pub struct CharacterState {
     pub status: f32,
     /// Learned action preferences.
     pub preferences: Preferences,
+    /// Long-term goals.
+    pub goals: Goals,
 }
 
 /// One directed relationship's state.

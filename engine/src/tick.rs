@@ -9,7 +9,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, ScheduleLabel, SingleThreadedExecutor};
 use serde::Serialize;
 
-use crate::{autonomy, contagion, interaction, metrics, mood, needs, social, story};
+use crate::{autonomy, contagion, goals, interaction, metrics, mood, needs, social, story};
 
 /// The label of the tick schedule.
 #[derive(ScheduleLabel, Clone, Debug, PartialEq, Eq, Hash)]
@@ -128,7 +128,7 @@ pub fn schedule() -> Schedule {
     s.configure_sets((Needs, Decide, Resolve, Feel, Spread, Socialize, Sift, Direct, Measure).chain());
     s.add_systems(start_timing.before(Needs));
     s.add_systems(needs::decay_needs.in_set(Needs));
-    s.add_systems(autonomy::choose_actions.in_set(Decide));
+    s.add_systems((goals::manage_goals, autonomy::choose_actions).chain().in_set(Decide));
     s.add_systems((interaction::resolve_interactions, interaction::apply_effects).chain().in_set(Resolve));
     s.add_systems(mood::update_moods.in_set(Feel));
     s.add_systems(contagion::spread_moods.in_set(Spread));

@@ -13,6 +13,7 @@ use crate::contagion::ContagionBuffers;
 use crate::emotion::Emotions;
 use crate::events::{EventKind, EventLog};
 use crate::exec::Parallelism;
+use crate::goals::Goals;
 use crate::gossip::Beliefs;
 use crate::graph::{EdgeInput, SocialGraph};
 use crate::ids::{CharacterId, Name, Slot};
@@ -136,6 +137,7 @@ impl Sim {
                     trauma: Trauma::default(),
                     status: 0.0,
                     preferences: Preferences::default(),
+                    goals: Goals::default(),
                 }
             })
             .collect();
@@ -206,7 +208,7 @@ impl Sim {
                         c.memory,
                         c.beliefs,
                         c.trauma,
-                        (Status(c.status), SlowDigest::default(), c.preferences),
+                        (Status(c.status), SlowDigest::default(), c.preferences, c.goals),
                     ))
                     .id();
                 (c.id, e)
@@ -519,24 +521,27 @@ impl Sim {
             .world
             .query::<(
                 (&CharacterId, &Name, &Tags, &Personality, &Mood, &MoodBaseline, &Emotions, &Needs, &SocialEnergy),
-                (&Memory, &Beliefs, &Trauma, &Status, &Preferences),
+                (&Memory, &Beliefs, &Trauma, &Status, &Preferences, &Goals),
             )>()
             .iter(&self.world)
-            .map(|((id, name, tags, p, m, b, e, n, en), (memory, beliefs, trauma, status, prefs))| CharacterState {
-                id: *id,
-                name: name.clone(),
-                tags: tags.0.clone(),
-                personality: *p,
-                mood: m.0,
-                baseline: b.0,
-                emotions: *e,
-                needs: *n,
-                energy: en.0,
-                memory: memory.clone(),
-                beliefs: beliefs.clone(),
-                trauma: trauma.clone(),
-                status: status.0,
-                preferences: prefs.clone(),
+            .map(|((id, name, tags, p, m, b, e, n, en), (memory, beliefs, trauma, status, prefs, goals))| {
+                CharacterState {
+                    id: *id,
+                    name: name.clone(),
+                    tags: tags.0.clone(),
+                    personality: *p,
+                    mood: m.0,
+                    baseline: b.0,
+                    emotions: *e,
+                    needs: *n,
+                    energy: en.0,
+                    memory: memory.clone(),
+                    beliefs: beliefs.clone(),
+                    trauma: trauma.clone(),
+                    status: status.0,
+                    preferences: prefs.clone(),
+                    goals: goals.clone(),
+                }
             })
             .collect();
         characters.sort_by_key(|c| c.id);

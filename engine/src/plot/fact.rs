@@ -71,6 +71,7 @@ pub enum FactKind {
     TraumaHealed,
     ArcAdvanced,
     GenreChanged,
+    GoalChanged,
 }
 
 /// The type of a field, which decides what a pattern may do with it.
@@ -266,13 +267,23 @@ const TRAUMA_FORMED: &[FieldSpec] =
     &[field("character", T::Char, S(0)), field("by", T::Char, S(1)), field("intensity", T::Num, S(2))];
 const TRAUMA_HEALED: &[FieldSpec] = &[field("character", T::Char, S(0))];
 const ARC_ADVANCED: &[FieldSpec] = &[field("size", T::Num, S(0)), field("characters", T::Chars, List(0))];
+const GOAL_CHANGED: &[FieldSpec] = &[
+    field("character", T::Char, S(0)),
+    field("target", T::Char, S(1)),
+    field("change", T::Sym(GOAL_CHANGES), S(2)),
+    field("goal", T::Sym(GOAL_KINDS), S(3)),
+];
+/// Goal changes.
+pub const GOAL_CHANGES: &[&str] = &["adopted", "achieved", "abandoned"];
+/// Goal kinds.
+pub const GOAL_KINDS: &[&str] = &["win_affection", "revenge", "protect", "gain_status"];
 const GENRE_CHANGED: &[FieldSpec] = &[field("from", T::Sym(GENRES), S(0)), field("to", T::Sym(GENRES), S(1))];
 /// Genre names.
 pub const GENRES: &[&str] = &["drama", "romance", "mystery", "adventure"];
 
 impl FactKind {
     /// Every kind, in [`EventKind`] declaration order.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::WorldStarted,
         Self::InteractionResolved,
         Self::InteractionDeclined,
@@ -291,6 +302,7 @@ impl FactKind {
         Self::TraumaHealed,
         Self::ArcAdvanced,
         Self::GenreChanged,
+        Self::GoalChanged,
     ];
 
     /// The name patterns use (`event = "trust_broken"`), as in the event log's JSON.
@@ -314,6 +326,7 @@ impl FactKind {
             Self::TraumaHealed => "trauma_healed",
             Self::ArcAdvanced => "arc_advanced",
             Self::GenreChanged => "genre_changed",
+            Self::GoalChanged => "goal_changed",
         }
     }
 
@@ -348,6 +361,7 @@ impl FactKind {
             Self::TraumaHealed => TRAUMA_HEALED,
             Self::ArcAdvanced => ARC_ADVANCED,
             Self::GenreChanged => GENRE_CHANGED,
+            Self::GoalChanged => GOAL_CHANGED,
         }
     }
 
@@ -486,6 +500,20 @@ pub fn fact_of(event: &Event) -> Fact {
             f.lists[0] = ids(characters);
         }
         EventKind::GenreChanged { from, to } => *v = fill([sym(genre_name(*from)), sym(genre_name(*to))]),
+        EventKind::GoalChanged { character, change, kind, target } => {
+            let c = match change {
+                crate::goals::GoalChange::Adopted => "adopted",
+                crate::goals::GoalChange::Achieved => "achieved",
+                crate::goals::GoalChange::Abandoned => "abandoned",
+            };
+            let k = match kind {
+                crate::goals::GoalKind::WinAffection => "win_affection",
+                crate::goals::GoalKind::Revenge => "revenge",
+                crate::goals::GoalKind::Protect => "protect",
+                crate::goals::GoalKind::GainStatus => "gain_status",
+            };
+            *v = fill([ch(*character), target.and_then(ch), sym(c), sym(k)]);
+        }
     }
     f
 }
@@ -511,6 +539,7 @@ pub fn kind_of(kind: &EventKind) -> FactKind {
         EventKind::TraumaHealed { .. } => FactKind::TraumaHealed,
         EventKind::ArcAdvanced { .. } => FactKind::ArcAdvanced,
         EventKind::GenreChanged { .. } => FactKind::GenreChanged,
+        EventKind::GoalChanged { .. } => FactKind::GoalChanged,
     }
 }
 

@@ -101,3 +101,61 @@ fn a_fork_with_a_new_seed_diverges_and_the_same_seed_does_not() {
     let forked = hashes(&mut other, 10);
     assert!(forked.iter().zip(&original).all(|(a, b)| a != b), "a new seed diverges from the first tick");
 }
+
+#[test]
+fn a_possessed_character_does_what_it_is_told_and_an_idle_one_rests() {
+    use aion_engine::autonomy::Action;
+    use aion_engine::command::AutonomyLevel;
+    use aion_engine::events::EventKind;
+    let mut sim = common::crowd(200, 6, 12, 1);
+    let g = sim.graph();
+    let me = CharacterId(10);
+    let friend = g.slot_id[g.edges[g.row(g.slot_of(me).unwrap()).start].partner as usize];
+    sim.submit(Input { tick: 1, command: Command::Possess { character: me, user: 7 } }).unwrap();
+    sim.submit(Input {
+        tick: 1,
+        command: Command::SetAutonomy { character: CharacterId(11), level: AutonomyLevel::Off },
+    })
+    .unwrap();
+    for t in 1..=6u64 {
+        let act = Command::Act { character: me, action: Action::Compliment, target: Some(friend) };
+        if t % 2 == 1 {
+            sim.submit(Input { tick: t, command: act }).unwrap();
+        }
+    }
+    let mut from = sim.events().next_seq();
+    for t in 1..=6u64 {
+        sim.step();
+        let mine: Vec<_> = sim
+            .events()
+            .since(from)
+            .filter_map(|e| match e.kind {
+                EventKind::InteractionResolved { initiator, target, action, .. } if initiator == me => {
+                    Some((action, target))
+                }
+                EventKind::InteractionDeclined { initiator, target, action, .. } if initiator == me => {
+                    Some((action, target))
+                }
+                EventKind::Avoided { character, target } if character == me => Some((Action::Avoid, target)),
+                _ => None,
+            })
+            .collect();
+        let idle_acted = sim.events().since(from).any(|e| {
+            matches!(e.kind, EventKind::InteractionResolved { initiator, .. } | EventKind::InteractionDeclined { initiator, .. } if initiator == CharacterId(11))
+        });
+        assert!(!idle_acted, "tick {t}: a character with autonomy off acted on its own");
+        if t % 2 == 1 {
+            assert_eq!(mine, vec![(Action::Compliment, friend)], "tick {t}: the possessed character obeys");
+        } else {
+            assert!(mine.is_empty(), "tick {t}: without a command the possessed character rests, did {mine:?}");
+        }
+        from = sim.events().next_seq();
+    }
+    // Acting toward a stranger is refused and changes nothing.
+    let stranger = Command::Act { character: me, action: Action::Insult, target: Some(CharacterId(150)) };
+    let before = sim.state();
+    if sim.graph().edge(sim.graph().slot_of(me).unwrap(), sim.graph().slot_of(CharacterId(150)).unwrap()).is_none() {
+        assert!(matches!(sim.apply(&stranger), Err(CommandError::NoRelationship { .. })));
+        assert_eq!(sim.state(), before);
+    }
+}

@@ -9,6 +9,7 @@ use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::bonds::Bond;
+use crate::command::{AutonomyLevel, Control};
 use crate::emotion::Emotions;
 use crate::exec::Parallelism;
 use crate::goals::{self, Goal, GoalKind, Goals};
@@ -460,6 +461,16 @@ pub fn decide(
     Intent { action, target: g.edges[edge].partner, edge: edge as u32, subject, value }
 }
 
+/// The intent a command asks for: the action toward the target's slot and edge, or rest when the
+/// target is no longer reachable.
+fn commanded_intent(g: &SocialGraph, slot: u32, action: Action, target: Option<CharacterId>) -> Intent {
+    let Some(t) = target else { return Intent { action, ..Intent::default() } };
+    match g.slot_of(t).and_then(|ts| g.edge(slot, ts)) {
+        Some(e) => Intent { action, target: g.edges[e].partner, edge: e as u32, ..Intent::default() },
+        None => Intent::default(),
+    }
+}
+
 /// Query data autonomy reads (and the intent it writes) for each character.
 type DecideData = (
     &'static CharacterId,
@@ -471,6 +482,7 @@ type DecideData = (
     &'static Emotions,
     &'static Preferences,
     &'static Goals,
+    &'static mut Control,
     &'static mut Intent,
 );
 
@@ -485,6 +497,7 @@ type DecideItem<'a> = (
     &'a Emotions,
     &'a Preferences,
     &'a Goals,
+    Mut<'a, Control>,
     Mut<'a, Intent>,
 );
 
@@ -501,12 +514,29 @@ pub fn choose_actions(
     let (seed, tick) = (info.seed, clock.tick);
     let genre = genre_weights(info.genre);
     let o = Outlook { graph: &graph, public: &public, genre: &genre, top_k: params.autonomy_top_k as usize };
-    let f = |(id, slot, pers, mood, needs, energy, emo, prefs, goals, mut intent): DecideItem| {
+    let g = &*graph;
+    let f = |(id, slot, pers, mood, needs, energy, emo, prefs, goals, mut control, mut intent): DecideItem| {
+        let commanded = if control.queued.is_some() { control.queued.take() } else { None };
+        let commanded = commanded.map(|(action, target)| commanded_intent(g, slot.0, action, target));
+        if control.level == AutonomyLevel::Off {
+            *intent = commanded.unwrap_or_default();
+            return;
+        }
         let me =
             SelfView { pers: *pers, mood: mood.0, needs: *needs, energy: energy.0, negative_load: emo.negative_load() };
         let mut r = rng::stream(seed, tick, id.0 as u64, Purpose::Decide);
         let aims = Aims { learned: &prefs.weight, goals: &goals.list };
-        *intent = decide(&me, &o, slot.0, &aims, std::iter::empty(), || rng::unit_f32(&mut r));
+        let decided = decide(&me, &o, slot.0, &aims, std::iter::empty(), || rng::unit_f32(&mut r));
+        *intent = if control.level == AutonomyLevel::Suggest {
+            let target = (decided.target != NONE).then(|| g.slot_id[decided.target as usize]);
+            let suggestion = Some((decided.action, target));
+            if control.suggestion != suggestion {
+                control.suggestion = suggestion;
+            }
+            commanded.unwrap_or_default()
+        } else {
+            commanded.unwrap_or(decided)
+        };
     };
     if par.parallel(q.iter().len()) {
         crate::exec::par_each(q.iter_mut(), f);

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::autonomy::Action;
 use crate::bonds::Bond;
 use crate::emotion::EmotionKind;
 use crate::ids::CharacterId;
@@ -49,6 +50,35 @@ pub enum Command {
         /// New mood, each axis in [-1, 1].
         mood: Pad,
     },
+    /// Set how much a character decides for itself.
+    SetAutonomy {
+        /// Who.
+        character: CharacterId,
+        /// Full, suggest-only or off.
+        level: AutonomyLevel,
+    },
+    /// A user takes over a character: its autonomy is off and its actions come from `act` commands.
+    Possess {
+        /// Who.
+        character: CharacterId,
+        /// The user's account id.
+        user: u64,
+    },
+    /// A possessing user lets go: the character decides for itself again.
+    Release {
+        /// Who.
+        character: CharacterId,
+    },
+    /// Tell a character what to do in the next tick (for possessed or non-autonomous characters;
+    /// an autonomous character takes it as its choice for that tick too).
+    Act {
+        /// Who acts.
+        character: CharacterId,
+        /// The action.
+        action: Action,
+        /// Toward whom (needed for interactions; must be someone it has a relationship with).
+        target: Option<CharacterId>,
+    },
     /// Make a character feel an emotion (an injected event's effect).
     Feel {
         /// Who.
@@ -58,6 +88,34 @@ pub enum Command {
         /// Intensity in [0, 1].
         intensity: f32,
     },
+}
+
+/// How much a character decides for itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AutonomyLevel {
+    /// It chooses its own actions.
+    #[default]
+    Full,
+    /// It works out what it would do (the suggestion) but acts only on `act` commands.
+    Suggest,
+    /// It does nothing of its own accord: `act` commands or rest.
+    Off,
+}
+
+/// Who controls a character's actions.
+///
+/// Written by commands between ticks; read (and its queued action consumed) by `choose_actions`.
+#[derive(bevy_ecs::prelude::Component, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Control {
+    /// Autonomy level.
+    pub level: AutonomyLevel,
+    /// The user possessing it, if any.
+    pub possessed_by: Option<u64>,
+    /// An action commanded for the next tick.
+    pub queued: Option<(Action, Option<CharacterId>)>,
+    /// What autonomy suggested last tick (suggest-only characters).
+    pub suggestion: Option<(Action, Option<CharacterId>)>,
 }
 
 /// A command with the tick before which it is applied: `tick = T` means "after tick T - 1, before
@@ -110,7 +168,11 @@ impl Command {
             if (lo..=1.0).contains(&v) { Ok(()) } else { Err(CommandError::OutOfRange { field, value: v }) }
         };
         match self {
-            Self::SetGenre { .. } => Ok(()),
+            Self::SetGenre { .. }
+            | Self::SetAutonomy { .. }
+            | Self::Possess { .. }
+            | Self::Release { .. }
+            | Self::Act { .. } => Ok(()),
             Self::SetPersonality { personality: p, .. } => {
                 for (f, v) in ["openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism"]
                     .into_iter()

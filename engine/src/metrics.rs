@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::command::Control;
 use crate::emotion::Emotions;
 use crate::events::EventLog;
 use crate::exec::{Parallelism, SlotWriter};
@@ -100,6 +101,20 @@ pub fn visible_distress(emo: &Emotions, mood: &Mood) -> f32 {
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
 pub struct SlowDigest(pub u64);
 
+/// Digest of who controls a character.
+pub fn control_digest(c: &Control) -> u64 {
+    let act = |a: Option<(crate::autonomy::Action, Option<CharacterId>)>| {
+        a.map_or(u64::MAX, |(x, t)| (x as u64) << 40 ^ t.map_or(u64::MAX >> 24, |t| t.0 as u64))
+    };
+    let level = c.level as u64;
+    mix64(
+        level
+            ^ c.possessed_by.unwrap_or(u64::MAX).rotate_left(8)
+            ^ act(c.queued).rotate_left(3)
+            ^ act(c.suggestion).rotate_left(29),
+    )
+}
+
 /// Digest of a character's goals.
 pub fn goals_digest(goals: &Goals) -> u64 {
     goals.list.iter().fold(0x3c6e_f372_fe94_f82b, |h, g| {
@@ -151,6 +166,7 @@ type MeasureData = (
         &'static mut SlowDigest,
         &'static Preferences,
         Ref<'static, Goals>,
+        Ref<'static, Control>,
     ),
 );
 
@@ -164,6 +180,7 @@ type MeasureItem<'a> = (
         Mut<'a, SlowDigest>,
         &'a Preferences,
         Ref<'a, Goals>,
+        Ref<'a, Control>,
     ),
 );
 
@@ -193,7 +210,7 @@ pub fn measure_world(
         let (moods, distress) = (SlotWriter::new(&mut s.moods), SlotWriter::new(&mut s.distress));
         let f = |(
             (slot, id, pers, mood, base, emo, needs, energy),
-            (mem, beliefs, trauma, status, mut slow, prefs, goals),
+            (mem, beliefs, trauma, status, mut slow, prefs, goals, control),
         ): MeasureItem| {
             if mem.is_changed()
                 || beliefs.is_changed()
@@ -201,7 +218,8 @@ pub fn measure_world(
                 || status.is_changed()
                 || goals.is_changed()
             {
-                slow.0 = slow_digest(&mem, &beliefs, &trauma, &status) ^ goals_digest(&goals);
+                slow.0 =
+                    slow_digest(&mem, &beliefs, &trauma, &status) ^ goals_digest(&goals) ^ control_digest(&control);
             }
             // SAFETY: each character writes only its own, unique slot.
             unsafe {

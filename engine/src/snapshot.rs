@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::bonds::Bond;
-use crate::command::Input;
+use crate::command::{Control, Input};
 use crate::emotion::Emotions;
 use crate::events::Event;
 use crate::events::Party;
@@ -103,6 +103,8 @@ pub struct CharacterState {
     pub preferences: Preferences,
     /// Long-term goals.
     pub goals: Goals,
+    /// Who controls its actions.
+    pub control: Control,
 }
 
 /// One directed relationship's state.

@@ -6,9 +6,10 @@
 use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::autonomy::Action;
 use crate::autonomy::Intent;
 use crate::bonds::{Bond, Relationship};
-use crate::command::{Command, CommandError, Input};
+use crate::command::{AutonomyLevel, Command, CommandError, Control, Input};
 use crate::contagion::ContagionBuffers;
 use crate::emotion::Emotions;
 use crate::events::{EventKind, EventLog};
@@ -138,6 +139,7 @@ impl Sim {
                     status: 0.0,
                     preferences: Preferences::default(),
                     goals: Goals::default(),
+                    control: Control::default(),
                 }
             })
             .collect();
@@ -208,7 +210,7 @@ impl Sim {
                         c.memory,
                         c.beliefs,
                         c.trauma,
-                        (Status(c.status), SlowDigest::default(), c.preferences, c.goals),
+                        (Status(c.status), SlowDigest::default(), c.preferences, c.goals, c.control),
                     ))
                     .id();
                 (c.id, e)
@@ -329,6 +331,38 @@ impl Sim {
             Command::SetMood { character, mood } => {
                 let e = entity_of(self, *character)?;
                 self.world.entity_mut(e).insert(Mood(*mood));
+            }
+            Command::SetAutonomy { character, level } => {
+                let e = entity_of(self, *character)?;
+                if let Some(mut c) = self.world.get_mut::<Control>(e) {
+                    c.level = *level;
+                }
+            }
+            Command::Possess { character, user } => {
+                let e = entity_of(self, *character)?;
+                if let Some(mut c) = self.world.get_mut::<Control>(e) {
+                    (c.level, c.possessed_by) = (AutonomyLevel::Off, Some(*user));
+                }
+            }
+            Command::Release { character } => {
+                let e = entity_of(self, *character)?;
+                if let Some(mut c) = self.world.get_mut::<Control>(e) {
+                    (c.level, c.possessed_by) = (AutonomyLevel::Full, None);
+                }
+            }
+            Command::Act { character, action, target } => {
+                let e = entity_of(self, *character)?;
+                if action.is_interaction() || *action == Action::Avoid {
+                    let t = target.ok_or(CommandError::NoRelationship { from: *character, to: *character })?;
+                    let g = self.graph();
+                    let (s, ts) = (g.slot_of(*character), g.slot_of(t).ok_or(CommandError::UnknownCharacter(t))?);
+                    if s.and_then(|s| g.edge(s, ts)).is_none() {
+                        return Err(CommandError::NoRelationship { from: *character, to: t });
+                    }
+                }
+                if let Some(mut c) = self.world.get_mut::<Control>(e) {
+                    c.queued = Some((*action, *target));
+                }
             }
             Command::Feel { character, emotion, intensity } => {
                 let e = entity_of(self, *character)?;
@@ -521,10 +555,10 @@ impl Sim {
             .world
             .query::<(
                 (&CharacterId, &Name, &Tags, &Personality, &Mood, &MoodBaseline, &Emotions, &Needs, &SocialEnergy),
-                (&Memory, &Beliefs, &Trauma, &Status, &Preferences, &Goals),
+                (&Memory, &Beliefs, &Trauma, &Status, &Preferences, &Goals, &Control),
             )>()
             .iter(&self.world)
-            .map(|((id, name, tags, p, m, b, e, n, en), (memory, beliefs, trauma, status, prefs, goals))| {
+            .map(|((id, name, tags, p, m, b, e, n, en), (memory, beliefs, trauma, status, prefs, goals, control))| {
                 CharacterState {
                     id: *id,
                     name: name.clone(),
@@ -541,6 +575,7 @@ impl Sim {
                     status: status.0,
                     preferences: prefs.clone(),
                     goals: goals.clone(),
+                    control: control.clone(),
                 }
             })
             .collect();

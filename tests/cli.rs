@@ -363,3 +363,47 @@ fn inputs_replay_and_forks() {
     let same_report = ok(&["diff", &p("c"), &p("s")]);
     assert!(same_report.contains("hashes agree on every tick") && same_report.contains("moods: 0 of"), "{same_report}");
 }
+
+#[test]
+fn sweeps_write_one_row_per_run_and_bad_experiments_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = tmp.path().join("sweep.toml");
+    std::fs::write(
+        &sc,
+        "format = \"aion.scenario/1\"\n[world]\nname = \"sweep\"\nseed = 3\n[population]\ncount = 60\ndegree = 4\n\
+         [experiment]\nrepetitions = 2\nticks = 20\n\
+         vary = { contagion_rate = [0.0, 0.2], capacity_per_tick = { first = 1, step = 1, last = 2 } }\n\
+         metrics = [\"interactions\", \"mean_affinity\"]\n",
+    )
+    .unwrap();
+    let csv = tmp.path().join("a.csv");
+    ok(&["sweep", sc.to_str().unwrap(), "--out", csv.to_str().unwrap()]);
+    let text = read(&csv);
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        rows[0],
+        "run,combination,repetition,seed,contagion_rate,capacity_per_tick,interactions,mean_affinity,world_hash"
+    );
+    assert_eq!(rows.len(), 1 + 2 * 2 * 2, "{text}");
+    // Repetitions get their own seeds; the same sweep gives the same table.
+    assert_ne!(rows[1].split(',').nth(3), rows[2].split(',').nth(3));
+    let again = tmp.path().join("b.csv");
+    ok(&["sweep", sc.to_str().unwrap(), "--out", again.to_str().unwrap()]);
+    assert_eq!(read(&again), text);
+    // Capacity 1 allows fewer interactions than capacity 2 (same seeds, same contagion rate).
+    let interactions = |row: &str| row.split(',').nth(6).unwrap().parse::<u32>().unwrap();
+    assert!(interactions(rows[1]) < interactions(rows[3]), "{text}");
+
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "format = \"aion.scenario/1\"\n[world]\nname = \"bad\"\n[experiment]\nvary = { nope = [1, 2] }\nmetrics = [\"joy\"]\n",
+    )
+    .unwrap();
+    let err = fails(&["sweep", bad.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&err.stderr);
+    assert!(stderr.contains("bad.toml:5") && stderr.contains("experiment.vary.nope"), "{stderr}");
+    assert!(stderr.contains("bad.toml:6") && stderr.contains("experiment.metrics[0]"), "{stderr}");
+    let none = fails(&["sweep", scenario("harbor_town.toml").to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no [experiment]"));
+}

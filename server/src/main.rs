@@ -24,6 +24,7 @@ mod output;
 mod replay;
 mod run;
 mod stories;
+mod sweep;
 
 use std::process::ExitCode;
 
@@ -50,6 +51,8 @@ enum Command {
     Stories(stories::StoriesArgs),
     /// Continue a snapshot with a recorded input log and check every tick's hash.
     Replay(replay::ReplayArgs),
+    /// Run a scenario's [experiment]: a parameter sweep with repetitions, one CSV row per run.
+    Sweep(sweep::SweepArgs),
     /// Show where two runs diverge: first differing tick, moods, bonds, alliances, stories.
     Diff(diff::DiffArgs),
     /// Fork a snapshot onto a new seed and run it (`aion run --from-snapshot FILE --seed S`).
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Stories(args) => stories::stories(args).map(|_| ExitCode::SUCCESS),
         Command::Replay(args) => replay::replay(args).map(|()| ExitCode::SUCCESS),
         Command::Diff(args) => diff::diff(args).map(|()| ExitCode::SUCCESS),
+        Command::Sweep(args) => sweep::sweep(args).map(|()| ExitCode::SUCCESS),
         Command::Fork(args) => run::run(&args.to_run()).map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|e| {

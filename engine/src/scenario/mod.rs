@@ -12,7 +12,7 @@ use crate::mood::Pad;
 use crate::params::Params;
 use crate::personality::Personality;
 
-pub use parse::{load, parse};
+pub use parse::{load, parse, with_param};
 pub use population::{expand_population, generate};
 
 /// The format tag a scenario must declare.
@@ -54,7 +54,29 @@ pub struct Scenario {
     pub population: Option<PopulationSpec>,
     /// `[params]`: model parameter overrides (defaults for the rest).
     pub params: Params,
+    /// `[experiment]`: a parameter sweep for `aion sweep`.
+    pub experiment: Option<ExperimentSpec>,
 }
+
+/// `[experiment]`: runs of the scenario over a grid of parameter values, repeated with derived seeds
+/// (NetLogo BehaviorSpace style); `aion sweep` writes one CSV row per run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentSpec {
+    /// Runs per parameter combination, each with its own seed.
+    pub repetitions: u32,
+    /// Ticks per run.
+    pub ticks: u64,
+    /// Parameters to vary: name (a `[params]` key) and its values, in declaration order.
+    pub vary: Vec<(String, Vec<f64>)>,
+    /// Metrics to record at the end of each run (`TickMetrics` fields).
+    pub metrics: Vec<String>,
+}
+
+/// Metrics an experiment may record.
+pub const EXPERIMENT_METRICS: &[&str] =
+    &["interactions", "mean_pleasure", "mean_arousal", "mean_dominance", "mean_affinity", "mean_trust", "events"];
+/// Most runs one experiment may ask for.
+pub const EXPERIMENT_RUNS_MAX: usize = 10_000;
 
 /// `[world]` table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -14,8 +14,8 @@ use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::{
-    CHARACTERS_MAX, CharacterSpec, DEGREE_MAX, FORMAT, Genre, LoadError, POPULATION_MAX, PopulationSpec, Problem,
-    RelationshipSpec, Scenario, WorldSpec,
+    CHARACTERS_MAX, CharacterSpec, DEGREE_MAX, EXPERIMENT_METRICS, EXPERIMENT_RUNS_MAX, ExperimentSpec, FORMAT, Genre,
+    LoadError, POPULATION_MAX, PopulationSpec, Problem, RelationshipSpec, Scenario, WorldSpec,
 };
 use crate::bonds::Bond;
 use crate::mood::Pad;
@@ -32,7 +32,8 @@ const TAG_BYTES_MAX: usize = 64;
 /// Longest population id prefix, in bytes (leaves room for the index within [`ID_BYTES_MAX`]).
 const PREFIX_BYTES_MAX: usize = 32;
 
-const TOP_KEYS: &[&str] = &["format", "world", "character", "relationship", "population", "params"];
+const TOP_KEYS: &[&str] = &["format", "world", "character", "relationship", "population", "params", "experiment"];
+const EXPERIMENT_KEYS: &[&str] = &["repetitions", "ticks", "vary", "metrics"];
 const WORLD_KEYS: &[&str] = &["name", "seed", "genre", "description"];
 const CHARACTER_KEYS: &[&str] = &["id", "name", "personality", "mood", "tags"];
 const TRAIT_KEYS: [&str; 5] = ["openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism"];
@@ -120,7 +121,88 @@ impl<'a> Checker<'a> {
         let characters = self.characters(top, prefix, &mut ids);
         let relationships = self.relationships(top, &ids);
         let params = top.get("params").map(|p| self.params(p)).unwrap_or_default();
-        Scenario { source: self.file.to_owned(), world, characters, relationships, population, params }
+        let experiment = self.table(top, "", "experiment").map(|(t, s)| self.experiment(t, s, &params));
+        Scenario { source: self.file.to_owned(), world, characters, relationships, population, params, experiment }
+    }
+
+    /// `[experiment]`: repetitions, ticks, `vary` (each key a numeric `[params]` key, with a list of
+    /// values or `{ first, step, last }`), `metrics`.
+    fn experiment(&mut self, t: &DeTable<'_>, span: Range<usize>, base: &Params) -> ExperimentSpec {
+        let p = "experiment";
+        self.unknown_keys(t, p, EXPERIMENT_KEYS);
+        let repetitions = self.uint(t, p, "repetitions", 1000).unwrap_or(1).max(1) as u32;
+        let ticks = self.uint(t, p, "ticks", 10_000_000).unwrap_or(1000);
+        let mut vary = Vec::new();
+        if let Some((v, _)) = self.table(t, p, "vary") {
+            for (k, val) in v.iter() {
+                let key = format!("experiment.vary.{}", k.get_ref());
+                let Some(values) = self.sweep_values(val, &key) else { continue };
+                for x in &values {
+                    if let Err(m) = with_param(base, k.get_ref(), *x) {
+                        self.report(val.span(), key.clone(), m);
+                        break;
+                    }
+                }
+                vary.push((k.span().start, k.get_ref().to_string(), values));
+            }
+        }
+        // Declaration order (the table itself iterates by key).
+        vary.sort_by_key(|(at, _, _)| *at);
+        let vary: Vec<(String, Vec<f64>)> = vary.into_iter().map(|(_, k, v)| (k, v)).collect();
+        let runs = vary.iter().map(|(_, v)| v.len().max(1)).product::<usize>() * repetitions as usize;
+        if runs > EXPERIMENT_RUNS_MAX {
+            self.report(span.clone(), p, format!("{runs} runs; at most {EXPERIMENT_RUNS_MAX}"));
+        }
+        let mut metrics = Vec::new();
+        match t.get("metrics") {
+            None => metrics.extend(EXPERIMENT_METRICS.iter().map(|m| m.to_string())),
+            Some(v) => match v.get_ref().as_array() {
+                Some(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        match item.get_ref().as_str() {
+                            Some(m) if EXPERIMENT_METRICS.contains(&m) => metrics.push(m.to_owned()),
+                            _ => {
+                                let m = format!("expected one of {}", EXPERIMENT_METRICS.join(", "));
+                                self.report(item.span(), format!("experiment.metrics[{i}]"), m);
+                            }
+                        }
+                    }
+                }
+                None => self.type_error(v, "experiment.metrics".into(), "an array of metric names"),
+            },
+        }
+        ExperimentSpec { repetitions, ticks, vary, metrics }
+    }
+
+    /// A sweep's values: an array of numbers, or `{ first, step, last }` (inclusive, at most 1,000).
+    fn sweep_values(&mut self, v: &Value<'_>, key: &str) -> Option<Vec<f64>> {
+        let num = |v: &Value<'_>| match v.get_ref() {
+            DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok().map(|i| i as f64),
+            _ => None,
+        };
+        if let Some(items) = v.get_ref().as_array() {
+            let values: Option<Vec<f64>> = items.iter().map(num).collect();
+            if values.as_ref().is_none_or(|v| v.is_empty()) {
+                self.report(v.span(), key.to_owned(), "expected a non-empty array of numbers");
+            }
+            return values.filter(|v| !v.is_empty());
+        }
+        if let Some(t) = v.get_ref().as_table() {
+            let field = |k: &str| t.get(k).and_then(num);
+            let (Some(first), Some(step), Some(last)) = (field("first"), field("step"), field("last")) else {
+                self.report(v.span(), key.to_owned(), "expected { first, step, last } numbers");
+                return None;
+            };
+            let n = if step > 0.0 && last >= first { ((last - first) / step + 1e-9).floor() as usize + 1 } else { 0 };
+            if n == 0 || n > 1000 {
+                self.report(v.span(), key.to_owned(), "first..=last by step must give 1 to 1,000 values");
+                return None;
+            }
+            return Some((0..n).map(|i| first + step * i as f64).collect());
+        }
+        self.type_error(v, key.to_owned(), "an array of numbers or { first, step, last }");
+        None
     }
 
     fn world(&mut self, t: &DeTable<'_>, span: Range<usize>) -> WorldSpec {
@@ -425,6 +507,23 @@ impl<'a> Checker<'a> {
             self.report(s, format!("params.{name}"), message);
         }
         params
+    }
+}
+
+/// `base` with parameter `key` set to `value`, or why that is not a valid parameter value.
+pub fn with_param(base: &Params, key: &str, value: f64) -> Result<Params, String> {
+    let mut v = serde_json::to_value(base).map_err(|e| e.to_string())?;
+    let map = v.as_object_mut().ok_or("parameters are a table")?;
+    let slot = map.get_mut(key).ok_or_else(|| format!("unknown parameter {key:?}"))?;
+    *slot = match slot {
+        serde_json::Value::Bool(_) => serde_json::Value::Bool(value != 0.0),
+        serde_json::Value::Number(n) if n.is_u64() => serde_json::json!(value as u64),
+        _ => serde_json::json!(value),
+    };
+    let p: Params = serde_json::from_value(v).map_err(|e| e.to_string())?;
+    match p.problems().into_iter().find(|(k, _)| *k == key) {
+        Some((_, m)) => Err(m),
+        None => Ok(p),
     }
 }
 

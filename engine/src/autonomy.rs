@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bonds::Bond;
 use crate::command::{AutonomyLevel, Control};
+use crate::drama::Drama;
 use crate::emotion::Emotions;
 use crate::exec::Parallelism;
 use crate::goals::{self, Goal, GoalKind, Goals};
@@ -502,6 +503,7 @@ type DecideItem<'a> = (
 );
 
 /// Decide stage: every character chooses an action and a target.
+#[expect(clippy::too_many_arguments, reason = "a system's parameters are its declared data access")]
 pub fn choose_actions(
     clock: Res<TickClock>,
     info: Res<WorldInfo>,
@@ -509,10 +511,16 @@ pub fn choose_actions(
     par: Res<Parallelism>,
     graph: Res<SocialGraph>,
     public: Res<Publicity>,
+    drama: Res<Drama>,
     mut q: Query<DecideData>,
 ) {
     let (seed, tick) = (info.seed, clock.tick);
-    let genre = genre_weights(info.genre);
+    let mut genre = genre_weights(info.genre);
+    if params.drama_peak >= 0.0 {
+        for (g, d) in genre.iter_mut().zip(crate::drama::weights(drama.nudge)) {
+            *g *= d;
+        }
+    }
     let o = Outlook { graph: &graph, public: &public, genre: &genre, top_k: params.autonomy_top_k as usize };
     let g = &*graph;
     let f = |(id, slot, pers, mood, needs, energy, emo, prefs, goals, mut control, mut intent): DecideItem| {

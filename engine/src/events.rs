@@ -254,6 +254,15 @@ pub enum EventKind {
         /// Whom it is about.
         target: Option<CharacterId>,
     },
+    /// The drama manager nudged the world toward its tension curve.
+    DramaNudged {
+        /// Measured tension (smoothed share of hostile interactions).
+        tension: f32,
+        /// The curve's target now.
+        target: f32,
+        /// Multiplier on hostile actions (inverse on reconciling ones).
+        nudge: f32,
+    },
     /// The world's genre changed (a director's choice).
     GenreChanged {
         /// Genre before.

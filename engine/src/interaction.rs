@@ -99,6 +99,8 @@ pub struct ResolveScratch {
     pub note_start: Vec<u32>,
     /// Interactions resolved this tick (for metrics).
     pub n_interactions: u32,
+    /// Of which hostile (insult, threaten, betray), for the drama manager.
+    pub n_hostile: u32,
 }
 
 /// Resolve stage, part 1: pair proposals, appraise outcomes, move bonds, log events.
@@ -173,6 +175,7 @@ pub fn resolve_interactions(
     }
     index_notes(s, n);
     s.n_interactions = outcomes.len() as u32;
+    s.n_hostile = outcomes.iter().filter(|o| o.action.is_hostile()).count() as u32;
 }
 
 fn edges_of(g: &SocialGraph, e_it: usize) -> Edges {

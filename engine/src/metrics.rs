@@ -10,6 +10,7 @@ use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::command::Control;
+use crate::drama::Drama;
 use crate::emotion::Emotions;
 use crate::events::EventLog;
 use crate::exec::{Parallelism, SlotWriter};
@@ -198,6 +199,7 @@ pub fn measure_world(
     groups: Res<Groups>,
     stories: Option<Res<Stories>>,
     info: Res<WorldInfo>,
+    drama: Res<Drama>,
     mut q: Query<MeasureData>,
 ) {
     let n = graph.n_characters();
@@ -253,7 +255,8 @@ pub fn measure_world(
                 ^ feuds.digest()
                 ^ groups.digest().rotate_left(29)
                 ^ stories.map_or(0, |s| s.digest()).rotate_left(43)
-                ^ mix64(info.seed ^ info.genre as u64),
+                ^ mix64(info.seed ^ info.genre as u64)
+                ^ mix64(drama.tension.to_bits() as u64 ^ (drama.nudge.to_bits() as u64) << 32),
         ) ^ acc.load(Ordering::Relaxed).wrapping_add(graph.digest()),
     );
     *metrics = TickMetrics {

@@ -44,6 +44,12 @@ pub struct Params {
     pub learning_rate: f32,
     /// Whether characters adopt and pursue long-term goals.
     pub goals: bool,
+    /// Drama manager: peak target tension (share of hostile interactions), or negative for off.
+    pub drama_peak: f32,
+    /// Drama manager: target tension at tick 0 (the curve rises from it to the peak).
+    pub drama_base: f32,
+    /// Drama manager: tick of the climax (0: a flat target at `drama_peak`).
+    pub drama_climax: u64,
 }
 
 impl Default for Params {
@@ -66,6 +72,9 @@ impl Default for Params {
             autonomy_top_k: 3,
             learning_rate: 0.1,
             goals: true,
+            drama_peak: -1.0,
+            drama_base: 0.0,
+            drama_climax: 0,
         }
     }
 }
@@ -88,6 +97,7 @@ impl Params {
             ("interaction_energy_cost", self.interaction_energy_cost),
             ("rest_energy_gain", self.rest_energy_gain),
             ("learning_rate", self.learning_rate),
+            ("drama_base", self.drama_base),
         ];
         let mut out: Vec<(&'static str, String)> = unit
             .iter()
@@ -96,6 +106,9 @@ impl Params {
             .collect();
         if !(1..=8).contains(&self.capacity_per_tick) {
             out.push(("capacity_per_tick", format!("{} is outside 1..=8", self.capacity_per_tick)));
+        }
+        if self.drama_peak > 1.0 {
+            out.push(("drama_peak", format!("{} is above 1 (negative turns the drama manager off)", self.drama_peak)));
         }
         if !(1..=7).contains(&self.autonomy_top_k) {
             out.push(("autonomy_top_k", format!("{} is outside 1..=7", self.autonomy_top_k)));

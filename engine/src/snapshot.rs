@@ -12,6 +12,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::bonds::Bond;
 use crate::command::{Control, Input};
+use crate::drama::Drama;
 use crate::emotion::Emotions;
 use crate::events::Event;
 use crate::events::Party;
@@ -151,6 +152,8 @@ pub struct WorldState {
     pub stories: Option<StoriesState>,
     /// Inputs queued for ticks still to run.
     pub pending_inputs: Vec<Input>,
+    /// The drama manager's state.
+    pub drama: Drama,
 }
 
 impl WorldState {
@@ -176,6 +179,7 @@ impl WorldState {
             feuds: Vec::new(),
             stories: None,
             pending_inputs: Vec::new(),
+            drama: Drama::default(),
         }
     }
 }

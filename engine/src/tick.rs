@@ -9,7 +9,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, ScheduleLabel, SingleThreadedExecutor};
 use serde::Serialize;
 
-use crate::{autonomy, contagion, goals, interaction, metrics, mood, needs, social, story};
+use crate::{autonomy, contagion, drama, goals, interaction, metrics, mood, needs, social, story};
 
 /// The label of the tick schedule.
 #[derive(ScheduleLabel, Clone, Debug, PartialEq, Eq, Hash)]
@@ -134,6 +134,7 @@ pub fn schedule() -> Schedule {
     s.add_systems(contagion::spread_moods.in_set(Spread));
     s.add_systems((social::tend_feuds, social::form_alliances, social::rank_status).chain().in_set(Socialize));
     s.add_systems(story::sift_stories.in_set(Sift));
+    s.add_systems(drama::direct_drama.in_set(Direct));
     s.add_systems((metrics::measure_world, metrics::count_events, social::publish).chain().in_set(Measure));
     s.add_systems((
         end_stage::<0>.after(Needs).before(Decide),

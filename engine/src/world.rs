@@ -11,6 +11,7 @@ use crate::autonomy::Intent;
 use crate::bonds::{Bond, Relationship};
 use crate::command::{AutonomyLevel, Command, CommandError, Control, Input};
 use crate::contagion::ContagionBuffers;
+use crate::drama::Drama;
 use crate::emotion::Emotions;
 use crate::events::{EventKind, EventLog};
 use crate::exec::Parallelism;
@@ -190,6 +191,7 @@ impl Sim {
             feuds,
             stories,
             pending_inputs,
+            drama,
             ..
         } = state;
         let chars: Vec<(CharacterId, Entity)> = characters
@@ -259,6 +261,7 @@ impl Sim {
         world.insert_resource(Feuds::restore(feuds));
         world.insert_resource(PendingStories(stories));
         world.insert_resource(Inputs { pending: pending_inputs, ..Default::default() });
+        world.insert_resource(drama);
         world.insert_resource(graph);
         world.insert_resource(TickClock { tick });
         world.insert_resource(info);
@@ -610,6 +613,7 @@ impl Sim {
         state.next_group_id = groups.next_id;
         state.feuds = self.world.resource::<Feuds>().iter().map(|(k, f)| (*k, *f)).collect();
         state.pending_inputs = self.world.resource::<Inputs>().pending.clone();
+        state.drama = self.world.resource::<Drama>().clone();
         state.stories = match self.world.get_resource::<Stories>() {
             Some(s) => Some(s.state()),
             None => self.world.resource::<PendingStories>().0.clone(),

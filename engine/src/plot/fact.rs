@@ -72,6 +72,7 @@ pub enum FactKind {
     ArcAdvanced,
     GenreChanged,
     GoalChanged,
+    DramaNudged,
 }
 
 /// The type of a field, which decides what a pattern may do with it.
@@ -277,13 +278,15 @@ const GOAL_CHANGED: &[FieldSpec] = &[
 pub const GOAL_CHANGES: &[&str] = &["adopted", "achieved", "abandoned"];
 /// Goal kinds.
 pub const GOAL_KINDS: &[&str] = &["win_affection", "revenge", "protect", "gain_status"];
+const DRAMA_NUDGED: &[FieldSpec] =
+    &[field("tension", T::Num, S(0)), field("target", T::Num, S(1)), field("nudge", T::Num, S(2))];
 const GENRE_CHANGED: &[FieldSpec] = &[field("from", T::Sym(GENRES), S(0)), field("to", T::Sym(GENRES), S(1))];
 /// Genre names.
 pub const GENRES: &[&str] = &["drama", "romance", "mystery", "adventure"];
 
 impl FactKind {
     /// Every kind, in [`EventKind`] declaration order.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 20] = [
         Self::WorldStarted,
         Self::InteractionResolved,
         Self::InteractionDeclined,
@@ -303,6 +306,7 @@ impl FactKind {
         Self::ArcAdvanced,
         Self::GenreChanged,
         Self::GoalChanged,
+        Self::DramaNudged,
     ];
 
     /// The name patterns use (`event = "trust_broken"`), as in the event log's JSON.
@@ -327,6 +331,7 @@ impl FactKind {
             Self::ArcAdvanced => "arc_advanced",
             Self::GenreChanged => "genre_changed",
             Self::GoalChanged => "goal_changed",
+            Self::DramaNudged => "drama_nudged",
         }
     }
 
@@ -362,6 +367,7 @@ impl FactKind {
             Self::ArcAdvanced => ARC_ADVANCED,
             Self::GenreChanged => GENRE_CHANGED,
             Self::GoalChanged => GOAL_CHANGED,
+            Self::DramaNudged => DRAMA_NUDGED,
         }
     }
 
@@ -500,6 +506,7 @@ pub fn fact_of(event: &Event) -> Fact {
             f.lists[0] = ids(characters);
         }
         EventKind::GenreChanged { from, to } => *v = fill([sym(genre_name(*from)), sym(genre_name(*to))]),
+        EventKind::DramaNudged { tension, target, nudge } => *v = fill([num(*tension), num(*target), num(*nudge)]),
         EventKind::GoalChanged { character, change, kind, target } => {
             let c = match change {
                 crate::goals::GoalChange::Adopted => "adopted",
@@ -540,6 +547,7 @@ pub fn kind_of(kind: &EventKind) -> FactKind {
         EventKind::ArcAdvanced { .. } => FactKind::ArcAdvanced,
         EventKind::GenreChanged { .. } => FactKind::GenreChanged,
         EventKind::GoalChanged { .. } => FactKind::GoalChanged,
+        EventKind::DramaNudged { .. } => FactKind::DramaNudged,
     }
 }
 

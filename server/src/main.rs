@@ -17,6 +17,7 @@ macro_rules! say {
     }};
 }
 
+mod auth;
 mod bench;
 mod check;
 mod diff;
@@ -24,6 +25,7 @@ mod output;
 mod replay;
 mod run;
 mod stories;
+mod store;
 mod sweep;
 
 use std::process::ExitCode;

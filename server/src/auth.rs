@@ -4,7 +4,8 @@
 //! the server refuses to start, except in dev mode, where it makes a random secret per process (tokens
 //! then die with the process) and says so in the log.
 
-// Wired in by serve.rs (the REST routes and the WebSocket handshake); until then only the tests call it.
+// Until serve.rs (which calls this module) is committed, nothing outside the tests uses it; delete this
+// line then.
 #![allow(dead_code)]
 
 use std::sync::{Arc, LazyLock};
@@ -251,17 +252,11 @@ impl Tokens {
 pub struct AuthConfig {
     /// Token issuer and checker.
     pub tokens: Tokens,
-    /// True when the secret was generated for this process (dev mode without `AION_JWT_SECRET`).
-    pub ephemeral_secret: bool,
 }
 
 impl AuthConfig {
-    /// Read `AION_JWT_SECRET` and `AION_TOKEN_TTL_SECS` from the process environment; see `from_lookup`.
-    pub fn from_env(dev: bool) -> Result<AuthConfig, AuthError> {
-        AuthConfig::from_lookup(dev, |name| std::env::var(name).ok())
-    }
-
-    /// Settings from `lookup(variable name)`. Without a secret: an error outside dev mode, a random
+    /// Settings from `lookup(variable name)`; the process environment is `|k| std::env::var(k).ok()` (a
+    /// closure rather than the environment itself keeps tests thread-safe). Without a secret: an error outside dev mode, a random
     /// per-process secret (and a warning) in dev mode. A weak secret is refused in both modes.
     pub fn from_lookup(dev: bool, lookup: impl Fn(&str) -> Option<String>) -> Result<AuthConfig, AuthError> {
         let ttl = match lookup(TTL_VAR) {
@@ -271,10 +266,10 @@ impl AuthConfig {
                 _ => return Err(AuthError::BadTtl(raw)),
             },
         };
-        let (secret, ephemeral_secret) = match lookup(SECRET_VAR).filter(|s| !s.is_empty()) {
+        let secret = match lookup(SECRET_VAR).filter(|s| !s.is_empty()) {
             Some(secret) => {
                 check_secret(&secret)?;
-                (secret.into_bytes(), false)
+                secret.into_bytes()
             }
             None if dev => {
                 tracing::warn!(
@@ -283,11 +278,11 @@ impl AuthConfig {
                 );
                 let mut raw = vec![0u8; 32];
                 rand::fill(raw.as_mut_slice());
-                (raw, true)
+                raw
             }
             None => return Err(AuthError::MissingSecret),
         };
-        Ok(AuthConfig { tokens: Tokens::new(&secret, ttl), ephemeral_secret })
+        Ok(AuthConfig { tokens: Tokens::new(&secret, ttl) })
     }
 }
 
@@ -447,7 +442,6 @@ mod tests {
 
         let good = "q8Zr2vN5xT1mK7pL4wY9bC3dF6gH0jS2";
         let cfg = AuthConfig::from_lookup(false, env(&[(SECRET_VAR, good)])).unwrap();
-        assert!(!cfg.ephemeral_secret);
         assert_eq!(cfg.tokens.ttl(), DEFAULT_TTL);
         // The configured secret is the one used: a token made with it elsewhere verifies.
         let same = Tokens::new(good.as_bytes(), DEFAULT_TTL);
@@ -478,7 +472,6 @@ mod tests {
     fn dev_mode_makes_a_random_secret_per_process() {
         let a = AuthConfig::from_lookup(true, env(&[])).unwrap();
         let b = AuthConfig::from_lookup(true, env(&[])).unwrap();
-        assert!(a.ephemeral_secret && b.ephemeral_secret);
         let token = a.tokens.issue(1, "dev");
         assert!(a.tokens.verify(&token).is_ok());
         assert!(matches!(b.tokens.verify(&token), Err(AuthError::InvalidToken)), "each secret is fresh");

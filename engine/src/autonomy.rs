@@ -21,6 +21,7 @@ use crate::mood::{Mood, Pad};
 use crate::needs::{Needs, SocialEnergy};
 use crate::params::Params;
 use crate::personality::Personality;
+use crate::plans::{self, Step};
 use crate::rng::{self, Purpose};
 use crate::scenario::Genre;
 use crate::social::Publicity;
@@ -203,6 +204,10 @@ pub struct Candidates {
     pub guilt: f32,
     /// Strength of the opinion this character could gossip, in [0, 1].
     pub gossip: f32,
+    /// How hurt this character is by a recent harm from the `cold` partner, in [0, 1] (0: none).
+    pub provoked: f32,
+    /// How much a recent kindness from the `warm` partner pleased this character, in [0, 1].
+    pub helped: f32,
 }
 
 /// Scores every action for a character given its candidates. Pure; unit-tested.
@@ -262,6 +267,21 @@ pub fn score_actions(me: &SelfView, c: &Candidates) -> [f32; N_ACTIONS] {
         if a.attraction > 0.6 && a.affinity > 0.5 && !c.declared {
             s[A::Confess as usize] = allure(a) * courage * 0.9;
         }
+    }
+    // Reactive: a fresh harm is answered in kind by the disagreeable and bold, avoided by the
+    // anxious and the agreeable; a fresh kindness is returned (reciprocity).
+    if c.provoked > 0.0 && c.cold.is_some() {
+        let nasty = 0.5 - 0.5 * p.agreeableness;
+        let bold = (0.5 + 0.3 * me.mood.d + 0.2 * p.extraversion).clamp(0.0, 1.0);
+        let timid = (0.5 + 0.5 * p.neuroticism).clamp(0.0, 1.0);
+        let hurt = c.provoked;
+        s[A::Insult as usize] = s[A::Insult as usize].max(0.9 * hurt * (0.1 + nasty) * (0.5 + 0.5 * bold));
+        s[A::Threaten as usize] = s[A::Threaten as usize].max(0.6 * hurt * nasty * bold);
+        s[A::Avoid as usize] = s[A::Avoid as usize].max(0.8 * hurt * (0.3 + 0.7 * timid) * (1.2 - nasty));
+    }
+    if c.helped > 0.0 && c.warm.is_some() {
+        s[A::Help as usize] = s[A::Help as usize].max(c.helped * kind * me.energy.max(0.3));
+        s[A::Compliment as usize] = s[A::Compliment as usize].max(0.6 * c.helped * kind);
     }
     s[A::Apologize as usize] = c.guilt * kind * (0.5 + 0.5 * p.conscientiousness);
     s[A::Rest as usize] = 0.05 + tired * (0.3 + 0.7 * (1.0 - me.needs.rest)) * (1.0 - 0.3 * p.extraversion);
@@ -329,12 +349,77 @@ pub fn pick(scores: &[f32; N_ACTIONS], k: usize, r: f32) -> usize {
 /// Base chance that a goal about someone steers a decision toward them (plus the goal's priority).
 pub const GOAL_FOCUS: f32 = 0.3;
 
-/// What a character wants beyond the moment: learned action weights and goals.
+/// Ticks after which a harm or kindness no longer calls for an answer.
+pub const REACT_WINDOW: u64 = 5;
+/// Chance that a decision attends to a fresh harm, scaled by how bad it was (half to all of this).
+pub const REACT_FOCUS: f32 = 0.8;
+/// Chance that a decision attends to a fresh kindness, times how much it pleased.
+pub const KINDNESS_FOCUS: f32 = 0.7;
+/// Kindness weaker than this is taken in stride (everyday friendliness calls for no answer).
+pub const KINDNESS_MIN: f32 = 0.4;
+
+/// Someone to answer and how strongly, in [0, 1].
+pub type Answer = Option<(CharacterId, f32)>;
+
+/// The strongest recent harm and kindness a character received, with when (written by the Resolve
+/// stage as they happen, kept in [`Goals::react`] so it travels in snapshots and the hash).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reaction {
+    /// Who harmed it (insult, threat, betrayal), how badly in [0, 1], and the tick.
+    pub harm: Option<(CharacterId, f32, u64)>,
+    /// Who was kind to it (help, compliment, comfort), how much in [0, 1], and the tick.
+    pub kindness: Option<(CharacterId, f32, u64)>,
+}
+
+impl Reaction {
+    /// Records something done to this character at `now`: hostile acts as harm, kind acts with a
+    /// good outcome as kindness; a stronger or fresher one replaces the one held.
+    pub fn receive(&mut self, from: CharacterId, action: Action, valence: f32, now: u64) {
+        let keep = |held: Option<(CharacterId, f32, u64)>, strength: f32| {
+            held.is_none_or(|(_, s, t)| t + REACT_WINDOW < now || strength >= s)
+        };
+        let strength = valence.abs().min(1.0);
+        if action.is_hostile() && valence < 0.0 {
+            if keep(self.harm, strength) {
+                self.harm = Some((from, strength, now));
+            }
+        } else if matches!(action, Action::Help | Action::Compliment | Action::Comfort)
+            && valence > 0.0
+            && keep(self.kindness, strength)
+        {
+            self.kindness = Some((from, strength, now));
+        }
+    }
+
+    /// The harm and kindness still calling for an answer at `now` (from the last [`REACT_WINDOW`] ticks).
+    pub fn fresh(&self, now: u64) -> (Answer, Answer) {
+        let f =
+            |x: Option<(CharacterId, f32, u64)>| x.filter(|&(_, _, t)| t + REACT_WINDOW >= now).map(|(c, s, _)| (c, s));
+        (f(self.harm), f(self.kindness))
+    }
+}
+
+/// Digest of a [`Reaction`] for the world hash.
+pub fn reaction_digest(r: &Reaction) -> u64 {
+    let f = |x: Option<(CharacterId, f32, u64)>, salt: u64| {
+        x.map_or(salt, |(c, s, t)| rng::mix64(salt ^ (c.0 as u64) << 32 ^ s.to_bits() as u64 ^ t.rotate_left(48)))
+    };
+    rng::mix64(f(r.harm, 0x1d8e_4e27_c47d_124f) ^ f(r.kindness, 0x5851_f42d_4c95_7f2d).rotate_left(1))
+}
+
+/// What a character wants beyond the moment: learned action weights, goals, its plan's current
+/// step and what it is reacting to.
 pub struct Aims<'a> {
     /// Learned multiplier per action.
     pub learned: &'a [f32; N_ACTIONS],
     /// Goals, highest priority first.
     pub goals: &'a [Goal],
+    /// The current step of its plan, if it has one.
+    pub step: Option<&'a Step>,
+    /// A fresh harm to answer (who, how badly).
+    pub harm: Answer,
+    /// A fresh kindness to return (who, how much).
+    pub kindness: Answer,
 }
 
 /// What a character sees of the world beyond its own row: last tick's public per-slot facts.
@@ -406,8 +491,45 @@ pub fn decide(
             }
             GoalKind::Revenge => (cold, cold_h) = (i, cold_h.max(0.5)),
             GoalKind::Protect => warm = i,
-            GoalKind::GainStatus => {}
+            GoalKind::Lead | GoalKind::GainStatus => {}
+            GoalKind::Expose => {
+                if appeal[i].hostility > 0.0 {
+                    (cold, cold_h) = (i, cold_h.max(appeal[i].hostility));
+                }
+            }
         }
+    }
+    // Reacting: a fresh harm draws attention to whoever did it, a fresh kindness to the giver.
+    let in_row = |who: CharacterId| g.slot_of(who).and_then(|t| g.edge(slot, t)).map(|e| e - row.start);
+    let (mut provoked, mut helped) = (0.0f32, 0.0f32);
+    if let Some((who, hurt)) = aims.harm
+        && let Some(i) = in_row(who)
+        && draw() < REACT_FOCUS * (0.5 + 0.5 * hurt)
+    {
+        (cold, cold_h, provoked) = (i, cold_h.max(appeal[i].hostility).max(f32::MIN_POSITIVE), hurt);
+    }
+    if let Some((who, joy)) = aims.kindness
+        && let Some(i) = in_row(who)
+        && joy >= KINDNESS_MIN
+        && draw() < KINDNESS_FOCUS * joy
+    {
+        (warm, helped) = (i, joy);
+    }
+    // A plan's current step draws attention to its target (and, for gossip, its subject).
+    let mut planned: Option<(&Step, u32)> = None;
+    if let Some(step) = aims.step
+        && let Some(i) = in_row(step.target)
+        && draw() < plans::PLAN_FOCUS
+    {
+        let about = step.subject.and_then(|s| g.slot_of(s)).unwrap_or(NONE);
+        if step.actions().any(Action::is_hostile) {
+            (cold, cold_h) = (i, cold_h.max(appeal[i].hostility).max(f32::MIN_POSITIVE));
+        } else if step.allows(Action::Flirt) || step.allows(Action::Confess) {
+            (lure, lure_v) = (i, lure_v.max(appeal[i].allure));
+        } else {
+            warm = i;
+        }
+        planned = Some((step, about));
     }
     let warm_slot = g.edges[row.start + warm].partner;
     let enemy = o.public.enemy.get(warm_slot as usize).copied().unwrap_or(NONE);
@@ -426,6 +548,14 @@ pub fn decide(
     for (who, opinion) in beliefs {
         consider(g.slot_of(who).unwrap_or(NONE), opinion);
     }
+    // Exposing: the plan names the subject; the teller passes on at least a clear negative view.
+    if let Some((_, about)) = planned
+        && about != NONE
+        && about != warm_slot
+    {
+        let own = g.edge(slot, about).map_or(0.0, |e| g.appeal[e].affinity);
+        subject = (about, own.min(-0.5));
+    }
     let c = Candidates {
         warm: Some(bonds[warm]),
         warm_hist: hist[warm],
@@ -437,6 +567,8 @@ pub fn decide(
         declared: hist[lure].declared,
         guilt,
         gossip: subject.1.abs().min(1.0),
+        provoked,
+        helped,
     };
     let mut scores = score_actions(me, &c);
     for ((s, w), l) in scores.iter_mut().zip(o.genre).zip(aims.learned) {
@@ -445,6 +577,13 @@ pub fn decide(
     for goal in aims.goals {
         for (s, b) in scores.iter_mut().zip(goals::bias(goal)) {
             *s *= b;
+        }
+    }
+    if let Some((step, _)) = planned {
+        for a in step.actions() {
+            let floor =
+                if matches!(a, Action::Betray | Action::Confess | Action::Mediate) { 0.0 } else { plans::PLAN_FLOOR };
+            scores[a as usize] = scores[a as usize].max(floor) * plans::PLAN_BONUS;
         }
     }
     let action = Action::ALL[pick(&scores, o.top_k, draw())];
@@ -533,7 +672,9 @@ pub fn choose_actions(
         let me =
             SelfView { pers: *pers, mood: mood.0, needs: *needs, energy: energy.0, negative_load: emo.negative_load() };
         let mut r = rng::stream(seed, tick, id.0 as u64, Purpose::Decide);
-        let aims = Aims { learned: &prefs.weight, goals: &goals.list };
+        let step = goals.plan.as_ref().and_then(|p| p.step());
+        let (harm, kindness) = goals.react.fresh(tick);
+        let aims = Aims { learned: &prefs.weight, goals: &goals.list, step, harm, kindness };
         let decided = decide(&me, &o, slot.0, &aims, std::iter::empty(), || rng::unit_f32(&mut r));
         *intent = if control.level == AutonomyLevel::Suggest {
             let target = (decided.target != NONE).then(|| g.slot_id[decided.target as usize]);

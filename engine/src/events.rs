@@ -270,6 +270,21 @@ pub enum EventKind {
         /// Genre now.
         to: Genre,
     },
+    /// A character's plan toward a goal was formed, advanced a step, re-planned, completed or failed.
+    PlanChanged {
+        /// Whose plan.
+        character: CharacterId,
+        /// What happened to it.
+        change: crate::plans::PlanChange,
+        /// The goal it serves.
+        goal: GoalKind,
+        /// Index of the step concerned (0-based).
+        step: u8,
+        /// That step's action (the one done, for a finished step).
+        action: Action,
+        /// That step's target.
+        target: Option<CharacterId>,
+    },
 }
 
 /// The world's bounded event log.

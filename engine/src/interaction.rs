@@ -22,6 +22,7 @@ use crate::bonds;
 use crate::emotion::{EmotionKind, Emotions};
 use crate::events::{DeclineReason, EventKind, EventLog, Party};
 use crate::exec::Parallelism;
+use crate::goals::Goals;
 use crate::gossip::{self, Beliefs, Told};
 use crate::graph::{NONE, SocialGraph};
 use crate::groups::Resolution;
@@ -33,6 +34,7 @@ use crate::needs::{self, Needs, SocialEnergy};
 use crate::outcome::{self, Edges, Effect, Outcome, Side};
 use crate::params::Params;
 use crate::personality::Personality;
+use crate::plans;
 use crate::rng::{self, Purpose};
 use crate::social::{Feuds, Publicity};
 use crate::world::{TickClock, WorldInfo};
@@ -84,6 +86,27 @@ pub enum Note {
     Remember(MemoryItem, u64),
     /// Gossip heard about a character the hearer has no bond with.
     Hear(Told),
+    /// Something done to this character that calls for an answer (harm or kindness).
+    Received {
+        /// Who did it.
+        from: CharacterId,
+        /// What.
+        action: Action,
+        /// How it felt to the receiver.
+        valence: f32,
+    },
+}
+
+/// How a character's own proposal went this tick (plans advance on it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tried {
+    /// It proposed no interaction.
+    #[default]
+    Nothing,
+    /// Declined for lack of capacity, or a proposal (ally, flirt, ...) refused.
+    Failed,
+    /// Resolved and, for proposals, accepted.
+    Succeeded,
 }
 
 /// Scratch buffers of the Resolve stage, kept between ticks to avoid reallocating.
@@ -101,6 +124,8 @@ pub struct ResolveScratch {
     pub n_interactions: u32,
     /// Of which hostile (insult, threaten, betray), for the drama manager.
     pub n_hostile: u32,
+    /// How each slot's own proposal went this tick.
+    pub tried: Vec<Tried>,
 }
 
 /// Resolve stage, part 1: pair proposals, appraise outcomes, move bonds, log events.
@@ -137,6 +162,8 @@ pub fn resolve_interactions(
     s.effects.clear();
     s.effects.resize(n, Effect::default());
     s.notes.clear();
+    s.tried.clear();
+    s.tried.resize(n, Tried::Nothing);
 
     let accepted = pair_proposals(&s.views, seed, tick, params.capacity_per_tick, par.parallel(n));
     let views = &s.views;
@@ -199,6 +226,7 @@ fn solo_and_declined(accepted: &[u32], tick: u64, params: &Params, log: &mut Eve
                 EventKind::InteractionDeclined { initiator: view.id, target, action: intent.action, reason },
             );
             s.effects[p].feel(EmotionKind::Disappointment, 0.1);
+            s.tried[p] = Tried::Failed;
         } else if intent.action == Action::Avoid && intent.target != NONE {
             log.push(tick, EventKind::Avoided { character: view.id, target: s.views[intent.target as usize].id });
             s.effects[p].safety += 0.05;
@@ -295,6 +323,10 @@ impl Apply<'_> {
         self.s.effects[o.initiator as usize] = ei;
         self.s.effects[o.target as usize] = et;
         self.remember(o, &vi, &vt, change.betrayal.is_some(), seq);
+        self.s.tried[o.initiator as usize] = if o.accepted { Tried::Succeeded } else { Tried::Failed };
+        if action.is_hostile() || matches!(action, Action::Help | Action::Compliment | Action::Comfort) {
+            self.s.notes.push((o.target, Note::Received { from: initiator, action, valence }));
+        }
         if valence.abs() >= NOTABLE_VALENCE {
             self.witness(o, initiator, seq);
         }
@@ -515,6 +547,7 @@ type EffectData = (
     &'static mut Beliefs,
     &'static mut Trauma,
     &'static mut Preferences,
+    &'static mut Goals,
 );
 
 /// One item of [`EffectData`].
@@ -528,10 +561,12 @@ type EffectItem<'a> = (
     Mut<'a, Beliefs>,
     Mut<'a, Trauma>,
     Mut<'a, Preferences>,
+    Mut<'a, Goals>,
 );
 
 /// Resolve stage, part 2: apply each character's accumulated effects and notes: emotions, needs,
-/// energy, memories (with recall of whom it met and trauma from very intense harm), beliefs.
+/// energy, memories (with recall of whom it met and trauma from very intense harm), beliefs, what
+/// calls for an answer ([`Goals::react`]) and the progress of its plan (plan events, in slot order).
 pub fn apply_effects(
     clock: Res<TickClock>,
     params: Res<Params>,
@@ -544,9 +579,9 @@ pub fn apply_effects(
     let tick = clock.tick;
     let s = &*scratch;
     let g = &*graph;
-    let traumas: Mutex<Vec<(u32, EventKind)>> = Mutex::new(Vec::new());
+    let found: Mutex<Vec<(u32, EventKind)>> = Mutex::new(Vec::new());
     let rate = params.learning_rate;
-    let f = |(slot, id, mut emo, mut needs, mut energy, mut mem, mut beliefs, mut trauma, mut prefs): EffectItem| {
+    let f = |(slot, id, mut emo, mut needs, mut energy, mut mem, mut beliefs, mut trauma, mut prefs, mut goals): EffectItem| {
         let i = slot.0 as usize;
         let e = &s.effects[i];
         if e.soothe > 0.0 {
@@ -570,6 +605,17 @@ pub fn apply_effects(
             prefs.forget();
             if let Some((action, reward)) = e.learned {
                 prefs.learn(action, reward, rate);
+            }
+        }
+        // A plan advances when the character's own interaction does its current step.
+        let tried = s.tried.get(i).copied().unwrap_or_default();
+        let intent = s.views[i].intent;
+        if tried != Tried::Nothing
+            && goals.plan.as_ref().and_then(|p| p.step()).is_some_and(|step| plans::does(step, &intent, g))
+        {
+            let succeeded = tried == Tried::Succeeded;
+            if let Some(n) = plans::record(&mut goals.plan, intent.action, succeeded, tick) {
+                found.lock().expect("no panics while holding the lock").push((slot.0, crate::goals::plan_event(*id, n)));
             }
         }
         let notes = &s.notes[s.note_start[i] as usize..s.note_start[i + 1] as usize];
@@ -602,9 +648,10 @@ pub fn apply_effects(
                     {
                         let by = Some(item.other);
                         let ev = EventKind::TraumaFormed { character: *id, by, intensity: item.intensity, cause: seq };
-                        traumas.lock().expect("no panics while holding the lock").push((slot.0, ev));
+                        found.lock().expect("no panics while holding the lock").push((slot.0, ev));
                     }
                 }
+                Note::Received { from, action, valence } => goals.react.receive(from, action, valence, tick),
                 Note::Hear(told) => {
                     let direct = g.slot_of(told.subject).and_then(|t| g.edge(slot.0, t)).map(|e| g.bonds()[e].affinity);
                     gossip::hear(&mut beliefs, told, direct, tick);
@@ -617,9 +664,9 @@ pub fn apply_effects(
     } else {
         q.iter_mut().for_each(f);
     }
-    let mut traumas = traumas.into_inner().expect("no panics while holding the lock");
-    traumas.sort_by_key(|(slot, _)| *slot);
-    for (_, ev) in traumas {
+    let mut found = found.into_inner().expect("no panics while holding the lock");
+    found.sort_by_key(|(slot, _)| *slot);
+    for (_, ev) in found {
         log.push(tick, ev);
     }
 }

@@ -26,6 +26,7 @@ pub mod outcome;
 pub mod params;
 pub mod peer;
 pub mod personality;
+pub mod plans;
 pub mod plot;
 pub mod rng;
 pub mod scenario;

@@ -121,7 +121,9 @@ pub fn goals_digest(goals: &Goals) -> u64 {
     goals.list.iter().fold(0x3c6e_f372_fe94_f82b, |h, g| {
         let target = g.target.map_or(u64::MAX, |t| t.0 as u64);
         mix64(h ^ (g.kind as u64) << 56 ^ target << 8 ^ (g.priority.to_bits() as u64) << 20 ^ g.since)
-    })
+    }) ^ crate::plans::digest(&goals.plan)
+        ^ mix64(goals.lead_best.0.to_bits() as u64 ^ goals.lead_best.1 << 32 ^ goals.lead_rest_until.rotate_left(16))
+        ^ crate::autonomy::reaction_digest(&goals.react)
 }
 
 /// Digest of memory, beliefs, trauma and status.

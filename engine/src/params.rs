@@ -44,6 +44,8 @@ pub struct Params {
     pub learning_rate: f32,
     /// Whether characters adopt and pursue long-term goals.
     pub goals: bool,
+    /// Whether characters make multi-step plans toward their goals (needs `goals`).
+    pub plans: bool,
     /// Drama manager: peak target tension (share of hostile interactions), or negative for off.
     pub drama_peak: f32,
     /// Drama manager: target tension at tick 0 (the curve rises from it to the peak).
@@ -72,6 +74,7 @@ impl Default for Params {
             autonomy_top_k: 3,
             learning_rate: 0.1,
             goals: true,
+            plans: true,
             drama_peak: -1.0,
             drama_base: 0.0,
             drama_climax: 0,

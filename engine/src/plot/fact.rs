@@ -73,6 +73,7 @@ pub enum FactKind {
     GenreChanged,
     GoalChanged,
     DramaNudged,
+    PlanChanged,
 }
 
 /// The type of a field, which decides what a pattern may do with it.
@@ -276,17 +277,27 @@ const GOAL_CHANGED: &[FieldSpec] = &[
 ];
 /// Goal changes.
 pub const GOAL_CHANGES: &[&str] = &["adopted", "achieved", "abandoned"];
-/// Goal kinds.
-pub const GOAL_KINDS: &[&str] = &["win_affection", "revenge", "protect", "gain_status"];
+/// Goal kinds, in [`crate::goals::GoalKind`] order.
+pub const GOAL_KINDS: &[&str] = &["win_affection", "revenge", "protect", "gain_status", "lead", "expose"];
 const DRAMA_NUDGED: &[FieldSpec] =
     &[field("tension", T::Num, S(0)), field("target", T::Num, S(1)), field("nudge", T::Num, S(2))];
 const GENRE_CHANGED: &[FieldSpec] = &[field("from", T::Sym(GENRES), S(0)), field("to", T::Sym(GENRES), S(1))];
 /// Genre names.
 pub const GENRES: &[&str] = &["drama", "romance", "mystery", "adventure"];
+const PLAN_CHANGED: &[FieldSpec] = &[
+    field("character", T::Char, S(0)),
+    field("target", T::Char, S(1)),
+    field("change", T::Sym(PLAN_CHANGES), S(2)),
+    field("goal", T::Sym(GOAL_KINDS), S(3)),
+    field("action", T::Sym(ACTIONS), S(4)),
+    field("step", T::Num, S(5)),
+];
+/// Plan changes, in [`crate::plans::PlanChange`] order.
+pub const PLAN_CHANGES: &[&str] = &["formed", "step_done", "replanned", "completed", "failed"];
 
 impl FactKind {
     /// Every kind, in [`EventKind`] declaration order.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::WorldStarted,
         Self::InteractionResolved,
         Self::InteractionDeclined,
@@ -307,6 +318,7 @@ impl FactKind {
         Self::GenreChanged,
         Self::GoalChanged,
         Self::DramaNudged,
+        Self::PlanChanged,
     ];
 
     /// The name patterns use (`event = "trust_broken"`), as in the event log's JSON.
@@ -332,6 +344,7 @@ impl FactKind {
             Self::GenreChanged => "genre_changed",
             Self::GoalChanged => "goal_changed",
             Self::DramaNudged => "drama_nudged",
+            Self::PlanChanged => "plan_changed",
         }
     }
 
@@ -368,6 +381,7 @@ impl FactKind {
             Self::GenreChanged => GENRE_CHANGED,
             Self::GoalChanged => GOAL_CHANGED,
             Self::DramaNudged => DRAMA_NUDGED,
+            Self::PlanChanged => PLAN_CHANGED,
         }
     }
 
@@ -507,6 +521,17 @@ pub fn fact_of(event: &Event) -> Fact {
         }
         EventKind::GenreChanged { from, to } => *v = fill([sym(genre_name(*from)), sym(genre_name(*to))]),
         EventKind::DramaNudged { tension, target, nudge } => *v = fill([num(*tension), num(*target), num(*nudge)]),
+        EventKind::PlanChanged { character, change, goal, step, action, target } => {
+            let (c, k) = (PLAN_CHANGES[*change as usize], GOAL_KINDS[*goal as usize]);
+            *v = fill([
+                ch(*character),
+                target.and_then(ch),
+                sym(c),
+                sym(k),
+                sym(action_name(*action)),
+                num(*step as f32),
+            ]);
+        }
         EventKind::GoalChanged { character, change, kind, target } => {
             let c = match change {
                 crate::goals::GoalChange::Adopted => "adopted",
@@ -518,6 +543,8 @@ pub fn fact_of(event: &Event) -> Fact {
                 crate::goals::GoalKind::Revenge => "revenge",
                 crate::goals::GoalKind::Protect => "protect",
                 crate::goals::GoalKind::GainStatus => "gain_status",
+                crate::goals::GoalKind::Lead => "lead",
+                crate::goals::GoalKind::Expose => "expose",
             };
             *v = fill([ch(*character), target.and_then(ch), sym(c), sym(k)]);
         }
@@ -548,6 +575,7 @@ pub fn kind_of(kind: &EventKind) -> FactKind {
         EventKind::GenreChanged { .. } => FactKind::GenreChanged,
         EventKind::GoalChanged { .. } => FactKind::GoalChanged,
         EventKind::DramaNudged { .. } => FactKind::DramaNudged,
+        EventKind::PlanChanged { .. } => FactKind::PlanChanged,
     }
 }
 

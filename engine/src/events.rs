@@ -270,6 +270,58 @@ pub enum EventKind {
         /// Genre now.
         to: Genre,
     },
+    /// The director made an interaction happen (an `inject` command).
+    Injected {
+        /// Whose hand: an input, a timed event, a trigger, a script or the drama manager.
+        by: crate::director::Source,
+        /// Who was made to act.
+        actor: CharacterId,
+        /// Toward whom.
+        target: CharacterId,
+        /// What they did.
+        action: Action,
+    },
+    /// A line of story text from the director.
+    Narrated {
+        /// Whose hand.
+        by: crate::director::Source,
+        /// The text.
+        text: String,
+    },
+    /// A character joined the world.
+    CharacterSpawned {
+        /// Whose hand.
+        by: crate::director::Source,
+        /// Its new stable id.
+        character: CharacterId,
+        /// Its id string.
+        name: String,
+    },
+    /// A character left the world (it keeps its stable id).
+    CharacterRetired {
+        /// Whose hand.
+        by: crate::director::Source,
+        /// Who.
+        character: CharacterId,
+    },
+    /// The director changed the world's state (mood, bond, emotion, goal, parameter, ...).
+    Directed {
+        /// Whose hand.
+        by: crate::director::Source,
+        /// The command's name (`set_mood`, `set_goal`, ...).
+        command: String,
+        /// The trigger, timed event or script function that issued it.
+        label: String,
+    },
+    /// A director script or command failed; the world went on without it.
+    DirectorError {
+        /// Script file (or `<inline>`), or the trigger/event label for a refused command.
+        script: String,
+        /// 1-based line in the script (0 when unknown).
+        line: u32,
+        /// What went wrong.
+        message: String,
+    },
     /// A character's plan toward a goal was formed, advanced a step, re-planned, completed or failed.
     PlanChanged {
         /// Whose plan.

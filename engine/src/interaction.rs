@@ -140,6 +140,7 @@ pub fn resolve_interactions(
     mut log: ResMut<EventLog>,
     mut feuds: ResMut<Feuds>,
     mut scratch: ResMut<ResolveScratch>,
+    forced: Res<crate::director::Forced>,
     q: Query<(&Slot, &CharacterId, &Personality, &Mood, &Intent)>,
 ) {
     let (seed, tick, genre) = (info.seed, clock.tick, info.genre);
@@ -166,6 +167,8 @@ pub fn resolve_interactions(
     s.tried.resize(n, Tried::Nothing);
 
     let accepted = pair_proposals(&s.views, seed, tick, params.capacity_per_tick, par.parallel(n));
+    // Injected interactions (director `inject`) bypass the target's capacity.
+    let accepted = crate::director::with_forced(accepted, &forced, &s.views);
     let views = &s.views;
     let g = &*graph;
     let appraise_one = |&p: &u32| {

@@ -6,6 +6,7 @@ pub mod bonds;
 pub mod command;
 pub mod contagion;
 pub mod dialogue;
+pub mod director;
 pub mod drama;
 pub mod emotion;
 pub mod events;

@@ -23,6 +23,8 @@ pub enum Purpose {
     Workload = 5,
     /// Gossip: distortion in the telling.
     Gossip = 6,
+    /// Director scripts: `rand()` and `rand_int(a, b)`.
+    Director = 7,
 }
 
 /// SplitMix64 finaliser: a fast bijective mixer with good avalanche.

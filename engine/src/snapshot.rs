@@ -154,6 +154,8 @@ pub struct WorldState {
     pub pending_inputs: Vec<Input>,
     /// The drama manager's state.
     pub drama: Drama,
+    /// The director's program and state.
+    pub director: crate::director::Director,
 }
 
 impl WorldState {
@@ -180,6 +182,7 @@ impl WorldState {
             stories: None,
             pending_inputs: Vec::new(),
             drama: Drama::default(),
+            director: crate::director::Director::default(),
         }
     }
 }

@@ -129,6 +129,7 @@ pub fn schedule() -> Schedule {
     s.add_systems(start_timing.before(Needs));
     s.add_systems(needs::decay_needs.in_set(Needs));
     s.add_systems((goals::manage_goals, autonomy::choose_actions).chain().in_set(Decide));
+    s.add_systems(crate::director::collect_forced.after(autonomy::choose_actions).in_set(Decide));
     s.add_systems((interaction::resolve_interactions, interaction::apply_effects).chain().in_set(Resolve));
     s.add_systems(mood::update_moods.in_set(Feel));
     s.add_systems(contagion::spread_moods.in_set(Spread));

@@ -11,11 +11,12 @@ use crate::autonomy::Intent;
 use crate::bonds::{Bond, Relationship};
 use crate::command::{AutonomyLevel, Command, CommandError, Control, Input};
 use crate::contagion::ContagionBuffers;
+use crate::director::{self, Decision, Director, Forced, Names, Program, Runtime, Source};
 use crate::drama::Drama;
 use crate::emotion::Emotions;
 use crate::events::{EventKind, EventLog};
 use crate::exec::Parallelism;
-use crate::goals::Goals;
+use crate::goals::{Goal, GoalChange, Goals};
 use crate::gossip::Beliefs;
 use crate::graph::{EdgeInput, SocialGraph};
 use crate::ids::{CharacterId, Name, Slot};
@@ -99,6 +100,9 @@ pub enum BuildError {
     /// A snapshot could not be read.
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+    /// The director's program could not be loaded.
+    #[error("director: {0}")]
+    Director(#[from] director::LoadError),
 }
 
 /// A running world.
@@ -106,6 +110,8 @@ pub struct Sim {
     world: World,
     schedule: Schedule,
     pool: rayon::ThreadPool,
+    /// The director's compiled program (rebuilt from the world's [`Director`] state).
+    director: Option<Runtime>,
 }
 
 impl Sim {
@@ -113,7 +119,41 @@ impl Sim {
     pub fn from_scenario(s: &Scenario, seed: Option<u64>, threads: usize) -> Result<Self, BuildError> {
         let seed = seed.unwrap_or(s.world.seed);
         let info = WorldInfo { name: s.world.name.clone(), seed, genre: s.world.genre };
-        Self::from_seed(s.expand(seed), info, s.params.clone(), threads)
+        let mut sim = Self::from_seed(s.expand(seed), info, s.params.clone(), threads)?;
+        sim.set_director(s.director.clone())?;
+        Ok(sim)
+    }
+
+    /// Installs a director program (scenario `[[event]]`s, `[[trigger]]`s, `[director]` script) with
+    /// fresh firing records. Used on a new world; a snapshot carries its program and state.
+    pub fn set_director(&mut self, program: Program) -> Result<(), director::LoadError> {
+        let runtime = if program.is_empty() { None } else { Some(Runtime::build(&program, self.name_map())?) };
+        let mut d = self.world.resource_mut::<Director>();
+        d.triggers = vec![Default::default(); program.triggers.len()];
+        d.script = vec![Default::default(); runtime.as_ref().map_or(0, Runtime::n_script)];
+        d.program = program;
+        self.director = runtime;
+        self.refresh();
+        Ok(())
+    }
+
+    /// Recomputes the derived per-tick state (metrics, hash, publicity) after a change between ticks.
+    fn refresh(&mut self) {
+        let mut refresh = tick::refresh_schedule();
+        let world = &mut self.world;
+        self.pool.install(|| refresh.run(world));
+    }
+
+    /// Scenario ids to stable ids of every character (retired ones too).
+    pub fn name_map(&self) -> Names {
+        let mut q = self.world.try_query::<(&CharacterId, &Name)>().expect("characters are registered");
+        q.iter(&self.world).map(|(id, n)| (n.key.clone(), *id)).collect()
+    }
+
+    /// Whether a condition (the `when` language of triggers) holds for the world now.
+    pub fn holds(&self, condition: &director::Expr) -> bool {
+        let names = self.name_map();
+        condition.holds(&director::WorldEnv { world: &self.world, names: &names })
     }
 
     /// Builds a world from expanded characters and relationships (used by `aion bench` too).
@@ -192,6 +232,7 @@ impl Sim {
             stories,
             pending_inputs,
             drama,
+            director: director_state,
             ..
         } = state;
         let chars: Vec<(CharacterId, Entity)> = characters
@@ -262,6 +303,9 @@ impl Sim {
         world.insert_resource(PendingStories(stories));
         world.insert_resource(Inputs { pending: pending_inputs, ..Default::default() });
         world.insert_resource(drama);
+        let program = director_state.program.clone();
+        world.insert_resource(director_state);
+        world.init_resource::<Forced>();
         world.insert_resource(graph);
         world.insert_resource(TickClock { tick });
         world.insert_resource(info);
@@ -278,7 +322,11 @@ impl Sim {
         schedule.initialize(&mut world).expect("the tick schedule is valid (tested: no ambiguities, no cycles)");
         let mut refresh = tick::refresh_schedule();
         pool.install(|| refresh.run(&mut world));
-        Ok(Self { world, schedule, pool })
+        let mut sim = Self { world, schedule, pool, director: None };
+        if !program.is_empty() {
+            sim.director = Some(Runtime::build(&program, sim.name_map())?);
+        }
+        Ok(sim)
     }
 
     /// Loads a snapshot written by [`Sim::snapshot`].
@@ -308,13 +356,27 @@ impl Sim {
         self.world.resource::<Inputs>().applied.iter()
     }
 
-    /// Applies a command to the world now, between ticks.
+    /// Applies a command to the world now, between ticks (as an external input).
     pub fn apply(&mut self, command: &Command) -> Result<(), CommandError> {
+        self.apply_by(command, Source::Input, "")
+    }
+
+    /// Applies a command on behalf of `by` (`label` names the trigger, event or script), logging
+    /// the director's hand: `injected`, `narrated`, `character_spawned`, `character_retired`, or
+    /// `directed` for the other commands of a director source.
+    pub fn apply_by(&mut self, command: &Command, by: Source, label: &str) -> Result<(), CommandError> {
         command.check()?;
+        for c in named(command) {
+            if self.world.resource::<Director>().is_retired(c) {
+                return Err(CommandError::Retired(c));
+            }
+        }
         let entity_of = |sim: &Self, c: CharacterId| {
             let g = sim.graph();
             g.slot_of(c).map(|s| g.slot_entity[s as usize]).ok_or(CommandError::UnknownCharacter(c))
         };
+        let when = self.tick() + 1;
+        let mut logged = false;
         match command {
             Command::SetGenre { genre } => self.set_genre(*genre),
             Command::SetPersonality { character, personality } => {
@@ -373,8 +435,178 @@ impl Sim {
                     emo.feel(*emotion, *intensity);
                 }
             }
+            Command::Inject { actor, action, target } => {
+                let e = entity_of(self, *actor)?;
+                let g = self.graph();
+                let (s, t) = (g.slot_of(*actor), g.slot_of(*target).ok_or(CommandError::UnknownCharacter(*target))?);
+                if s.and_then(|s| g.edge(s, t)).is_none() {
+                    return Err(CommandError::NoRelationship { from: *actor, to: *target });
+                }
+                if let Some(mut c) = self.world.get_mut::<Control>(e) {
+                    c.queued = Some((*action, Some(*target)));
+                }
+                self.world.resource_mut::<Director>().forced.push(*actor);
+                let ev = EventKind::Injected { by, actor: *actor, target: *target, action: *action };
+                self.world.resource_mut::<EventLog>().push(when, ev);
+                logged = true;
+            }
+            Command::Narrate { text } => {
+                let ev = EventKind::Narrated { by, text: text.clone() };
+                self.world.resource_mut::<EventLog>().push(when, ev);
+                logged = true;
+            }
+            Command::Spawn { name, personality, mood, bonds } => {
+                let mut id = CharacterId(0);
+                self.rebuild(|st| {
+                    id = spawn_into(st, name, personality, *mood, bonds)?;
+                    Ok(())
+                })?;
+                let ev = EventKind::CharacterSpawned { by, character: id, name: name.clone() };
+                self.world.resource_mut::<EventLog>().push(when, ev);
+                logged = true;
+            }
+            Command::Retire { character } => {
+                let c = *character;
+                entity_of(self, c)?;
+                self.rebuild(|st| {
+                    retire_in(st, c);
+                    Ok(())
+                })?;
+                let ev = EventKind::CharacterRetired { by, character: c };
+                self.world.resource_mut::<EventLog>().push(when, ev);
+                logged = true;
+            }
+            Command::SetGoal { character, goal, target, priority } => {
+                let e = entity_of(self, *character)?;
+                if let Some(t) = target {
+                    entity_of(self, *t)?;
+                }
+                let g = Goal { kind: *goal, target: *target, priority: *priority, since: self.tick() };
+                if let Some(mut goals) = self.world.get_mut::<Goals>(e) {
+                    goals.list.retain(|x| !(x.kind == g.kind && x.target == g.target));
+                    goals.list.push(g);
+                    goals.list.sort_by(|a, b| b.priority.total_cmp(&a.priority));
+                    goals.list.truncate(crate::goals::GOALS_MAX);
+                }
+                let ev = EventKind::GoalChanged {
+                    character: *character,
+                    change: GoalChange::Adopted,
+                    kind: *goal,
+                    target: *target,
+                };
+                self.world.resource_mut::<EventLog>().push(when, ev);
+            }
+            Command::DropGoal { character, goal, target } => {
+                let e = entity_of(self, *character)?;
+                let mut dropped = Vec::new();
+                if let Some(mut goals) = self.world.get_mut::<Goals>(e) {
+                    let matches = |x: &Goal| x.kind == *goal && target.is_none_or(|t| x.target == Some(t));
+                    dropped = goals.list.iter().copied().filter(matches).collect();
+                    if !dropped.is_empty() {
+                        goals.list.retain(|x| !matches(x));
+                    }
+                }
+                for g in dropped {
+                    let ev = EventKind::GoalChanged {
+                        character: *character,
+                        change: GoalChange::Abandoned,
+                        kind: g.kind,
+                        target: g.target,
+                    };
+                    self.world.resource_mut::<EventLog>().push(when, ev);
+                }
+            }
+            Command::SetParam { name, value } => {
+                let params = self.world.resource::<Params>();
+                let next = crate::scenario::with_param(params, name, *value)
+                    .map_err(|message| CommandError::Invalid { field: "value", message })?;
+                self.world.insert_resource(next);
+            }
+        }
+        if by != Source::Input && !logged {
+            let command = command_name(command).to_owned();
+            let ev = EventKind::Directed { by, command, label: label.to_owned() };
+            self.world.resource_mut::<EventLog>().push(when, ev);
         }
         Ok(())
+    }
+
+    /// Rebuilds the world from its state with `edit` applied (spawn, retire): the one builder,
+    /// [`Sim::from_state`], so a changed world is built exactly as a loaded snapshot would be.
+    /// Story sifting, the timing probe and the tick's event count carry over.
+    fn rebuild(&mut self, edit: impl FnOnce(&mut WorldState) -> Result<(), CommandError>) -> Result<(), CommandError> {
+        let mut state = self.state();
+        edit(&mut state)?;
+        let fail = |message: String| CommandError::Invalid { field: "world", message };
+        let patterns = self.world.get_resource::<Stories>().map(|s| s.patterns().to_vec());
+        let threads = self.world.resource::<Parallelism>().threads;
+        let mut next = Self::from_state(state, threads).map_err(|e| fail(e.to_string()))?;
+        if let Some(p) = patterns {
+            next.set_patterns(p).map_err(|e| fail(e.to_string()))?;
+        }
+        let (probe, total) = {
+            let mut t = self.world.resource_mut::<StageTimings>();
+            (t.probe.take(), t.total_ns)
+        };
+        {
+            let mut t = next.world.resource_mut::<StageTimings>();
+            (t.probe, t.total_ns) = (probe, total);
+        }
+        let seq_start = self.world.resource::<MeasureScratch>().seq_at_tick_start;
+        next.world.resource_mut::<MeasureScratch>().seq_at_tick_start = seq_start;
+        *self = next;
+        Ok(())
+    }
+
+    /// The director's turn at the boundary before the next tick: timed events, triggers, the
+    /// script and the drama manager's queued injections decide on the world after the last tick;
+    /// their commands are applied in priority order, then declaration order (see [`director`]).
+    fn direct(&mut self) {
+        let queued = std::mem::take(&mut self.world.resource_mut::<Director>().queued);
+        let Some(mut rt) = self.director.take() else {
+            if !queued.is_empty() {
+                self.apply_decisions(drama_decisions(queued, 0));
+            }
+            return;
+        };
+        let next = self.tick() + 1;
+        let seed = self.info().seed;
+        let mut firings = self.world.resource::<Director>().triggers.clone();
+        firings.resize(rt.program.triggers.len(), Default::default());
+        let mut decisions = {
+            let env = director::WorldEnv { world: &self.world, names: &rt.names };
+            rt.decide_toml(&env, &mut firings, next)
+        };
+        if self.world.resource::<Director>().triggers != firings {
+            self.world.resource_mut::<Director>().triggers = firings;
+        }
+        if let Some(script) = rt.script.as_mut() {
+            let world = std::mem::take(&mut self.world);
+            let (world, more, errors) = script.decide(world, &rt.names, seed, next, decisions.len() as u64);
+            self.world = world;
+            decisions.extend(more);
+            for e in errors {
+                let ev = EventKind::DirectorError { script: e.file, line: e.line, message: e.message };
+                self.world.resource_mut::<EventLog>().push(next, ev);
+            }
+        }
+        let base = decisions.len() as u64;
+        decisions.extend(drama_decisions(queued, base));
+        self.director = Some(rt);
+        self.apply_decisions(decisions);
+    }
+
+    fn apply_decisions(&mut self, mut decisions: Vec<Decision>) {
+        let next = self.tick() + 1;
+        director::order(&mut decisions);
+        for d in decisions {
+            let result = d.command.and_then(|c| self.apply_by(&c, d.by, &d.label).map_err(|e| e.to_string()));
+            if let Err(message) = result {
+                tracing::debug!(tick = next, "director command refused: {message}");
+                let ev = EventKind::DirectorError { script: d.label, line: 0, message };
+                self.world.resource_mut::<EventLog>().push(next, ev);
+            }
+        }
     }
 
     /// Applies the queued inputs due before the next tick, in submission order, and logs them. A
@@ -393,9 +625,11 @@ impl Sim {
         }
     }
 
-    /// Advances the world by one tick.
+    /// Advances the world by one tick: the director's commands, then the inputs due, then the
+    /// tick's stages.
     pub fn step(&mut self) {
         let _span = tracing::trace_span!("tick").entered();
+        self.direct();
         self.apply_due();
         self.world.resource_mut::<TickClock>().tick += 1;
         let (world, schedule) = (&mut self.world, &mut self.schedule);
@@ -487,6 +721,11 @@ impl Sim {
             let e = self.world.spawn(arc).id();
             self.world.resource_mut::<Stories>().set_entity(id, e);
         }
+        // The world hash covers the stories: measure again so it is right before the next tick too
+        // (a restored world's hash must equal the saved one's).
+        let mut refresh = tick::refresh_schedule();
+        let (world, pool) = (&mut self.world, &self.pool);
+        pool.install(|| refresh.run(world));
         Ok(())
     }
 
@@ -614,6 +853,7 @@ impl Sim {
         state.feuds = self.world.resource::<Feuds>().iter().map(|(k, f)| (*k, *f)).collect();
         state.pending_inputs = self.world.resource::<Inputs>().pending.clone();
         state.drama = self.world.resource::<Drama>().clone();
+        state.director = self.world.resource::<Director>().clone();
         state.stories = match self.world.get_resource::<Stories>() {
             Some(s) => Some(s.state()),
             None => self.world.resource::<PendingStories>().0.clone(),
@@ -624,6 +864,126 @@ impl Sim {
     /// The world as a versioned binary snapshot.
     pub fn snapshot(&mut self) -> Vec<u8> {
         snapshot::encode(&self.state())
+    }
+}
+
+/// The characters a command names (each must not have retired).
+fn named(c: &Command) -> Vec<CharacterId> {
+    match c {
+        Command::SetPersonality { character, .. }
+        | Command::SetMood { character, .. }
+        | Command::SetAutonomy { character, .. }
+        | Command::Possess { character, .. }
+        | Command::Release { character }
+        | Command::Feel { character, .. }
+        | Command::Retire { character }
+        | Command::DropGoal { character, .. } => vec![*character],
+        Command::SetBond { from, to, .. } => vec![*from, *to],
+        Command::Act { character, target, .. } => std::iter::once(*character).chain(*target).collect(),
+        Command::Inject { actor, target, .. } => vec![*actor, *target],
+        Command::SetGoal { character, target, .. } => std::iter::once(*character).chain(*target).collect(),
+        Command::Spawn { bonds, .. } => bonds.iter().map(|b| b.0).collect(),
+        Command::SetGenre { .. } | Command::Narrate { .. } | Command::SetParam { .. } => Vec::new(),
+    }
+}
+
+/// The command's name as written in scenarios and input logs.
+fn command_name(c: &Command) -> &'static str {
+    match c {
+        Command::SetGenre { .. } => "set_genre",
+        Command::SetPersonality { .. } => "set_personality",
+        Command::SetBond { .. } => "set_bond",
+        Command::SetMood { .. } => "set_mood",
+        Command::SetAutonomy { .. } => "set_autonomy",
+        Command::Possess { .. } => "possess",
+        Command::Release { .. } => "release",
+        Command::Act { .. } => "act",
+        Command::Feel { .. } => "feel",
+        Command::Inject { .. } => "inject",
+        Command::Narrate { .. } => "narrate",
+        Command::Spawn { .. } => "spawn",
+        Command::Retire { .. } => "retire",
+        Command::SetGoal { .. } => "set_goal",
+        Command::DropGoal { .. } => "drop_goal",
+        Command::SetParam { .. } => "set_param",
+    }
+}
+
+/// The drama manager's queued injections as decisions (after everything else, in queue order).
+fn drama_decisions(queued: Vec<Command>, base: u64) -> Vec<Decision> {
+    queued
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| Decision {
+            priority: 0,
+            order: base + i as u64,
+            by: Source::Drama,
+            label: "drama".into(),
+            command: Ok(c),
+        })
+        .collect()
+}
+
+/// Adds a new character to a world state with the next stable id; returns the id.
+fn spawn_into(
+    st: &mut WorldState,
+    name: &str,
+    personality: &Personality,
+    mood: Option<crate::mood::Pad>,
+    bonds: &[(CharacterId, Bond)],
+) -> Result<CharacterId, CommandError> {
+    if st.characters.iter().any(|c| c.name.key == name) {
+        return Err(CommandError::Invalid { field: "name", message: format!("{name:?} is already taken") });
+    }
+    let id = CharacterId(st.characters.last().map_or(0, |c| c.id.0 + 1));
+    let mut others: Vec<CharacterId> = bonds.iter().map(|b| b.0).collect();
+    others.sort();
+    if others.windows(2).any(|w| w[0] == w[1]) {
+        return Err(CommandError::Invalid { field: "bonds", message: "a character is listed twice".into() });
+    }
+    for o in &others {
+        if st.characters.binary_search_by_key(o, |c| c.id).is_err() {
+            return Err(CommandError::UnknownCharacter(*o));
+        }
+    }
+    let baseline = personality.baseline_mood();
+    st.characters.push(CharacterState {
+        id,
+        name: Name { key: name.to_owned(), display: name.to_owned() },
+        tags: Vec::new(),
+        personality: *personality,
+        mood: mood.unwrap_or(baseline),
+        baseline,
+        emotions: Emotions::default(),
+        needs: Needs::default(),
+        energy: SocialEnergy::default().0,
+        memory: Memory::default(),
+        beliefs: Beliefs::default(),
+        trauma: Trauma::default(),
+        status: 0.0,
+        preferences: Preferences::default(),
+        goals: Goals::default(),
+        control: Control::default(),
+    });
+    for (other, bond) in bonds {
+        let h = EdgeHistory::default();
+        st.relationships.push(RelationshipState { source: id, target: *other, bond: *bond, history: h });
+        st.relationships.push(RelationshipState { source: *other, target: id, bond: *bond, history: h });
+    }
+    st.relationships.sort_by_key(|r| (r.source, r.target));
+    Ok(id)
+}
+
+/// Removes a character's relationships and its own say in what it does; its id stays taken.
+fn retire_in(st: &mut WorldState, c: CharacterId) {
+    st.relationships.retain(|r| r.source != c && r.target != c);
+    if let Some(ch) = st.characters.iter_mut().find(|x| x.id == c) {
+        ch.control = Control { level: AutonomyLevel::Off, ..Control::default() };
+    }
+    let d = &mut st.director;
+    d.forced.retain(|x| *x != c);
+    if let Err(at) = d.retired.binary_search(&c) {
+        d.retired.insert(at, c);
     }
 }
 

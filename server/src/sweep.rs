@@ -1,9 +1,12 @@
 //! `aion sweep SCENARIO`: run the scenario's `[experiment]` — every combination of the varied
 //! parameters, repeated with seeds derived from the world seed — and write one CSV row per run.
+//! With `stop_when`, a run ends at the first tick the condition holds (after that tick), and a
+//! `stopped_at` column records that tick (or `ticks` when it never held).
 
 use std::path::PathBuf;
 
 use aion_engine::Sim;
+use aion_engine::director::Expr;
 use aion_engine::metrics::TickMetrics;
 use aion_engine::rng::mix64;
 use aion_engine::scenario::{self, with_param};
@@ -34,6 +37,10 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         bail!("{} has no [experiment] section", path.display());
     };
     let threads = args.threads.map_or_else(available_threads, |t| usize::from(t).max(1));
+    let stop = match &exp.stop_when {
+        Some(text) => Some(Expr::parse_condition(text).map_err(|e| anyhow::anyhow!("stop_when: {e}"))?),
+        None => None,
+    };
     // Every combination of the varied values, first key slowest.
     let mut combos: Vec<Vec<f64>> = vec![Vec::new()];
     for (_, values) in &exp.vary {
@@ -47,6 +54,9 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     for m in &exp.metrics {
         csv.push(',');
         csv.push_str(m);
+    }
+    if stop.is_some() {
+        csv.push_str(",stopped_at");
     }
     csv.push_str(",world_hash\n");
     let total = combos.len() as u64 * u64::from(exp.repetitions);
@@ -62,6 +72,9 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             let mut sim = Sim::from_scenario(&sc, Some(seed), threads).context("cannot build the world")?;
             for _ in 0..exp.ticks {
                 sim.step();
+                if stop.as_ref().is_some_and(|c| sim.holds(c)) {
+                    break;
+                }
             }
             let m = sim.metrics();
             csv.push_str(&format!("{run},{ci},{rep},{seed}"));
@@ -70,6 +83,9 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             }
             for name in &exp.metrics {
                 csv.push_str(&format!(",{}", metric(&m, name)));
+            }
+            if stop.is_some() {
+                csv.push_str(&format!(",{}", sim.tick()));
             }
             csv.push_str(&format!(",{}\n", output::hex(m.world_hash)));
             run += 1;

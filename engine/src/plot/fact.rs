@@ -73,6 +73,12 @@ pub enum FactKind {
     GenreChanged,
     GoalChanged,
     DramaNudged,
+    Injected,
+    Narrated,
+    CharacterSpawned,
+    CharacterRetired,
+    Directed,
+    DirectorError,
     PlanChanged,
 }
 
@@ -284,6 +290,20 @@ const DRAMA_NUDGED: &[FieldSpec] =
 const GENRE_CHANGED: &[FieldSpec] = &[field("from", T::Sym(GENRES), S(0)), field("to", T::Sym(GENRES), S(1))];
 /// Genre names.
 pub const GENRES: &[&str] = &["drama", "romance", "mystery", "adventure"];
+/// Director sources (whose hand made a directed event).
+pub const SOURCES: &[&str] = &["input", "event", "trigger", "script", "drama"];
+const INJECTED: &[FieldSpec] = &[
+    field("actor", T::Char, S(0)),
+    field("target", T::Char, S(1)),
+    field("action", T::Sym(ACTIONS), S(2)),
+    field("by", T::Sym(SOURCES), S(3)),
+    field("parties", T::Chars, Pair(0, 1)),
+];
+const NARRATED: &[FieldSpec] = &[field("by", T::Sym(SOURCES), S(0))];
+const CHARACTER_SPAWNED: &[FieldSpec] = &[field("character", T::Char, S(0)), field("by", T::Sym(SOURCES), S(1))];
+const CHARACTER_RETIRED: &[FieldSpec] = &[field("character", T::Char, S(0)), field("by", T::Sym(SOURCES), S(1))];
+const DIRECTED: &[FieldSpec] = &[field("by", T::Sym(SOURCES), S(0))];
+const DIRECTOR_ERROR: &[FieldSpec] = &[field("line", T::Num, S(0))];
 const PLAN_CHANGED: &[FieldSpec] = &[
     field("character", T::Char, S(0)),
     field("target", T::Char, S(1)),
@@ -297,7 +317,7 @@ pub const PLAN_CHANGES: &[&str] = &["formed", "step_done", "replanned", "complet
 
 impl FactKind {
     /// Every kind, in [`EventKind`] declaration order.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 27] = [
         Self::WorldStarted,
         Self::InteractionResolved,
         Self::InteractionDeclined,
@@ -318,6 +338,12 @@ impl FactKind {
         Self::GenreChanged,
         Self::GoalChanged,
         Self::DramaNudged,
+        Self::Injected,
+        Self::Narrated,
+        Self::CharacterSpawned,
+        Self::CharacterRetired,
+        Self::Directed,
+        Self::DirectorError,
         Self::PlanChanged,
     ];
 
@@ -344,6 +370,12 @@ impl FactKind {
             Self::GenreChanged => "genre_changed",
             Self::GoalChanged => "goal_changed",
             Self::DramaNudged => "drama_nudged",
+            Self::Injected => "injected",
+            Self::Narrated => "narrated",
+            Self::CharacterSpawned => "character_spawned",
+            Self::CharacterRetired => "character_retired",
+            Self::Directed => "directed",
+            Self::DirectorError => "director_error",
             Self::PlanChanged => "plan_changed",
         }
     }
@@ -381,6 +413,12 @@ impl FactKind {
             Self::GenreChanged => GENRE_CHANGED,
             Self::GoalChanged => GOAL_CHANGED,
             Self::DramaNudged => DRAMA_NUDGED,
+            Self::Injected => INJECTED,
+            Self::Narrated => NARRATED,
+            Self::CharacterSpawned => CHARACTER_SPAWNED,
+            Self::CharacterRetired => CHARACTER_RETIRED,
+            Self::Directed => DIRECTED,
+            Self::DirectorError => DIRECTOR_ERROR,
             Self::PlanChanged => PLAN_CHANGED,
         }
     }
@@ -521,6 +559,14 @@ pub fn fact_of(event: &Event) -> Fact {
         }
         EventKind::GenreChanged { from, to } => *v = fill([sym(genre_name(*from)), sym(genre_name(*to))]),
         EventKind::DramaNudged { tension, target, nudge } => *v = fill([num(*tension), num(*target), num(*nudge)]),
+        EventKind::Injected { by, actor, target, action } => {
+            *v = fill([ch(*actor), ch(*target), sym(action_name(*action)), sym(by.name())]);
+        }
+        EventKind::Narrated { by, .. } | EventKind::Directed { by, .. } => *v = fill([sym(by.name())]),
+        EventKind::CharacterSpawned { by, character, .. } | EventKind::CharacterRetired { by, character } => {
+            *v = fill([ch(*character), sym(by.name())]);
+        }
+        EventKind::DirectorError { line, .. } => *v = fill([num(*line as f32)]),
         EventKind::PlanChanged { character, change, goal, step, action, target } => {
             let (c, k) = (PLAN_CHANGES[*change as usize], GOAL_KINDS[*goal as usize]);
             *v = fill([
@@ -575,6 +621,12 @@ pub fn kind_of(kind: &EventKind) -> FactKind {
         EventKind::GenreChanged { .. } => FactKind::GenreChanged,
         EventKind::GoalChanged { .. } => FactKind::GoalChanged,
         EventKind::DramaNudged { .. } => FactKind::DramaNudged,
+        EventKind::Injected { .. } => FactKind::Injected,
+        EventKind::Narrated { .. } => FactKind::Narrated,
+        EventKind::CharacterSpawned { .. } => FactKind::CharacterSpawned,
+        EventKind::CharacterRetired { .. } => FactKind::CharacterRetired,
+        EventKind::Directed { .. } => FactKind::Directed,
+        EventKind::DirectorError { .. } => FactKind::DirectorError,
         EventKind::PlanChanged { .. } => FactKind::PlanChanged,
     }
 }

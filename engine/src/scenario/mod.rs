@@ -56,6 +56,8 @@ pub struct Scenario {
     pub params: Params,
     /// `[experiment]`: a parameter sweep for `aion sweep`.
     pub experiment: Option<ExperimentSpec>,
+    /// `[[event]]`, `[[trigger]]` and `[director]`: what the director does.
+    pub director: crate::director::Program,
 }
 
 /// `[experiment]`: runs of the scenario over a grid of parameter values, repeated with derived seeds
@@ -70,6 +72,8 @@ pub struct ExperimentSpec {
     pub vary: Vec<(String, Vec<f64>)>,
     /// Metrics to record at the end of each run (`TickMetrics` fields).
     pub metrics: Vec<String>,
+    /// Stop a run at the first tick this condition holds (the director's condition language).
+    pub stop_when: Option<String>,
 }
 
 /// Metrics an experiment may record.

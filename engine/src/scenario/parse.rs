@@ -18,6 +18,10 @@ use super::{
     LoadError, POPULATION_MAX, PopulationSpec, Problem, RelationshipSpec, Scenario, WorldSpec,
 };
 use crate::bonds::Bond;
+use crate::director::{
+    Expr, LoadError as DirectorLoadError, Names, Program, Runtime, ScriptSource, TimedEvent, Trigger,
+};
+use crate::ids::CharacterId;
 use crate::mood::Pad;
 use crate::params::Params;
 use crate::personality::Personality;
@@ -32,8 +36,26 @@ const TAG_BYTES_MAX: usize = 64;
 /// Longest population id prefix, in bytes (leaves room for the index within [`ID_BYTES_MAX`]).
 const PREFIX_BYTES_MAX: usize = 32;
 
-const TOP_KEYS: &[&str] = &["format", "world", "character", "relationship", "population", "params", "experiment"];
-const EXPERIMENT_KEYS: &[&str] = &["repetitions", "ticks", "vary", "metrics"];
+const TOP_KEYS: &[&str] = &[
+    "format",
+    "world",
+    "character",
+    "relationship",
+    "population",
+    "params",
+    "experiment",
+    "event",
+    "trigger",
+    "director",
+];
+const EXPERIMENT_KEYS: &[&str] = &["repetitions", "ticks", "vary", "metrics", "stop_when"];
+const EVENT_KEYS: &[&str] = &["name", "at", "every", "from", "until", "priority", "do"];
+const TRIGGER_KEYS: &[&str] = &["name", "when", "once", "priority", "cooldown", "do"];
+const DIRECTOR_KEYS: &[&str] = &["script", "inline"];
+/// Most `[[event]]`s plus `[[trigger]]`s, and commands in one `do` list.
+const DIRECTIONS_MAX: usize = 10_000;
+/// Largest director script, in bytes.
+const SCRIPT_BYTES_MAX: usize = 1 << 20;
 const WORLD_KEYS: &[&str] = &["name", "seed", "genre", "description"];
 const CHARACTER_KEYS: &[&str] = &["id", "name", "personality", "mood", "tags"];
 const TRAIT_KEYS: [&str; 5] = ["openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism"];
@@ -88,6 +110,64 @@ struct Checker<'a> {
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
     problems: Vec<Problem>,
+    /// Director commands to check once every name is known: (span, key, JSON).
+    pending_commands: Vec<(Range<usize>, String, String)>,
+}
+
+/// The characters a scenario's director may name: declared, generated, or spawned by a command.
+struct Known<'c> {
+    characters: &'c [CharacterSpec],
+    population: Option<&'c PopulationSpec>,
+}
+
+impl Known<'_> {
+    /// Whether `name` is a generated population id.
+    fn generated(&self, name: &str) -> bool {
+        self.population_index(name).is_some()
+    }
+
+    fn population_index(&self, name: &str) -> Option<u32> {
+        let p = self.population?;
+        let k: u32 = name.strip_prefix(p.id_prefix.as_str())?.parse().ok()?;
+        (k < p.count && name == format!("{}{k}", p.id_prefix)).then_some(k)
+    }
+
+    /// Declared characters and the names spawned by the program's commands, with the ids they
+    /// will have (spawned ones get placeholder ids past every other).
+    fn all(&self, program: &Program) -> Names {
+        let mut names: Names =
+            self.characters.iter().enumerate().map(|(i, c)| (c.id.clone(), CharacterId(i as u32))).collect();
+        let mut next = u32::MAX;
+        let all_cmds =
+            program.events.iter().flat_map(|e| &e.commands).chain(program.triggers.iter().flat_map(|t| &t.commands));
+        for c in all_cmds {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(c) else { continue };
+            if let Some(n) = v.get("spawn").and_then(|s| s.get("name")).and_then(|n| n.as_str()) {
+                names.entry(n.to_owned()).or_insert_with(|| {
+                    next -= 1;
+                    CharacterId(next)
+                });
+            }
+            let mut strings = Vec::new();
+            collect_strings(&v, &mut strings);
+            let base = self.characters.len() as u32;
+            for s in strings {
+                if let Some(k) = self.population_index(&s) {
+                    names.insert(s, CharacterId(base + k));
+                }
+            }
+        }
+        names
+    }
+}
+
+fn collect_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| collect_strings(x, out)),
+        _ => {}
+    }
 }
 
 /// Declared character ids and the line of each declaration (for duplicate messages).
@@ -96,7 +176,7 @@ type Ids = HashMap<String, usize>;
 impl<'a> Checker<'a> {
     fn new(text: &'a str, file: &'a str) -> Self {
         let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        Self { file, text, line_starts, problems: Vec::new() }
+        Self { file, text, line_starts, problems: Vec::new(), pending_commands: Vec::new() }
     }
 
     fn scenario(&mut self, root: &Spanned<DeTable<'_>>) -> Scenario {
@@ -122,7 +202,194 @@ impl<'a> Checker<'a> {
         let relationships = self.relationships(top, &ids);
         let params = top.get("params").map(|p| self.params(p)).unwrap_or_default();
         let experiment = self.table(top, "", "experiment").map(|(t, s)| self.experiment(t, s, &params));
-        Scenario { source: self.file.to_owned(), world, characters, relationships, population, params, experiment }
+        let names = Known { characters: &characters, population: population.as_ref() };
+        let director = self.director(top, &names);
+        if let Some(cond) = experiment.as_ref().and_then(|e| e.stop_when.as_ref()) {
+            let (t, _) = self.table(top, "", "experiment").expect("parsed above");
+            let span = t.get("stop_when").map_or(0..0, Spanned::span);
+            self.condition(cond, span, "experiment.stop_when", &names, &director);
+        }
+        Scenario {
+            source: self.file.to_owned(),
+            world,
+            characters,
+            relationships,
+            population,
+            params,
+            experiment,
+            director,
+        }
+    }
+
+    /// `[[event]]`, `[[trigger]]` and `[director]`.
+    fn director(&mut self, top: &DeTable<'_>, names: &Known<'_>) -> Program {
+        let mut program = Program::default();
+        if let Some((list, span)) = self.array_of_tables(top, "event") {
+            if list.len() > DIRECTIONS_MAX {
+                self.report(span, "event", format!("{} events; at most {DIRECTIONS_MAX}", list.len()));
+            }
+            for (i, v) in list.iter().enumerate().take(DIRECTIONS_MAX) {
+                let path = format!("event[{i}]");
+                let Some(t) = self.expect_table(v, &path) else { continue };
+                self.unknown_keys(t, &path, EVENT_KEYS);
+                let name = self.string(t, &path, "name").map_or_else(|| path.clone(), |(s, _)| s.to_owned());
+                let at = self.uint(t, &path, "at", u64::MAX);
+                let every = self.uint(t, &path, "every", u64::MAX);
+                if every == Some(0) {
+                    self.report_at(t, &v.span(), &path, "every", "must be at least 1".into());
+                }
+                if at.is_some() == every.is_some() {
+                    self.report(v.span(), path.clone(), "give exactly one of `at` and `every`");
+                }
+                let from = self.uint(t, &path, "from", u64::MAX);
+                let until = self.uint(t, &path, "until", u64::MAX);
+                let priority = self.int(t, &path, "priority").unwrap_or(0);
+                let commands = self.commands(t, v.span(), &path);
+                program.events.push(TimedEvent { name, at, every, from, until, priority, commands });
+            }
+        }
+        let mut conds = Vec::new();
+        if let Some((list, span)) = self.array_of_tables(top, "trigger") {
+            if list.len() > DIRECTIONS_MAX {
+                self.report(span, "trigger", format!("{} triggers; at most {DIRECTIONS_MAX}", list.len()));
+            }
+            for (i, v) in list.iter().enumerate().take(DIRECTIONS_MAX) {
+                let path = format!("trigger[{i}]");
+                let Some(t) = self.expect_table(v, &path) else { continue };
+                self.unknown_keys(t, &path, TRIGGER_KEYS);
+                let name = self.string(t, &path, "name").map_or_else(|| path.clone(), |(s, _)| s.to_owned());
+                let when = match self.string(t, &path, "when") {
+                    Some((w, s)) => {
+                        conds.push((w.to_owned(), s, format!("{path}.when")));
+                        w.to_owned()
+                    }
+                    None => {
+                        if t.get("when").is_none() {
+                            self.missing(v.span(), &path, "when");
+                        }
+                        String::new()
+                    }
+                };
+                let once = self.boolean(t, &path, "once").unwrap_or(false);
+                let priority = self.int(t, &path, "priority").unwrap_or(0);
+                let cooldown = self.uint(t, &path, "cooldown", u64::MAX).unwrap_or(0);
+                let commands = self.commands(t, v.span(), &path);
+                program.triggers.push(Trigger { name, when, once, priority, cooldown, commands });
+            }
+        }
+        if let Some((t, span)) = self.table(top, "", "director") {
+            self.unknown_keys(t, "director", DIRECTOR_KEYS);
+            let script = match (self.string(t, "director", "script"), self.string(t, "director", "inline")) {
+                (Some(_), Some(_)) => {
+                    self.report(span, "director", "give `script` (a file) or `inline`, not both");
+                    None
+                }
+                (Some((file, s)), None) => {
+                    let path = Path::new(self.file).parent().unwrap_or(Path::new("")).join(file);
+                    match std::fs::read_to_string(&path) {
+                        Ok(text) if text.len() <= SCRIPT_BYTES_MAX => {
+                            Some(ScriptSource { file: path.display().to_string(), first_line: 1, text })
+                        }
+                        Ok(text) => {
+                            let m = format!("{} bytes; a script may have at most {SCRIPT_BYTES_MAX}", text.len());
+                            self.report(s, "director.script", m);
+                            None
+                        }
+                        Err(e) => {
+                            self.report(s, "director.script", format!("cannot read {}: {e}", path.display()));
+                            None
+                        }
+                    }
+                }
+                (None, Some((text, s))) => {
+                    // A multi-line string starts on the line after its opening quotes.
+                    let first =
+                        self.line_col(s.start).0 as u32 + u32::from(self.text[s.clone()].starts_with("\"\"\"\n"));
+                    Some(ScriptSource { file: self.file.to_owned(), first_line: first, text: text.to_owned() })
+                }
+                (None, None) => None,
+            };
+            program.script = script;
+        }
+        for (w, s, key) in conds {
+            self.condition(&w, s, &key, names, &program);
+        }
+        let all = names.all(&program);
+        for (span, key, json) in std::mem::take(&mut self.pending_commands) {
+            if let Err(m) = crate::director::resolve_command(&json, &all) {
+                self.report(span, key, m);
+            }
+        }
+        if self.problems.is_empty() {
+            // Load the whole program as a world would: script syntax and top level, commands.
+            if let Err(e) = Runtime::build(&program, names.all(&program)) {
+                match e {
+                    DirectorLoadError::Script { file, line, message } => {
+                        self.problems.push(Problem {
+                            file,
+                            line: line as usize,
+                            column: 0,
+                            key: "director.script".into(),
+                            message,
+                        });
+                    }
+                    DirectorLoadError::Condition { name, message, .. } => {
+                        self.report(0..0, format!("trigger {name:?}"), message);
+                    }
+                }
+            }
+        }
+        program
+    }
+
+    /// A `do = [...]` list: each item a one-key table in the shape of a command, characters named
+    /// by id; checked against the declared (and spawned) characters.
+    fn commands(&mut self, t: &DeTable<'_>, span: Range<usize>, path: &str) -> Vec<String> {
+        let Some(v) = t.get("do") else {
+            self.missing(span, path, "do");
+            return Vec::new();
+        };
+        let Some(items) = v.get_ref().as_array() else {
+            self.type_error(v, join(path, "do"), "an array of command tables");
+            return Vec::new();
+        };
+        if items.len() > DIRECTIONS_MAX {
+            self.report(v.span(), join(path, "do"), format!("{} commands; at most {DIRECTIONS_MAX}", items.len()));
+        }
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate().take(DIRECTIONS_MAX) {
+            let key = format!("{path}.do[{i}]");
+            match serde_json::Value::deserialize(item.clone().into_deserializer()) {
+                Ok(json) => {
+                    let text = json.to_string();
+                    // Character names are checked once every spawn is known (see `director`).
+                    out.push((item.span(), key, text));
+                }
+                Err(e) => self.report(e.span().unwrap_or(item.span()), key, e.message()),
+            }
+        }
+        self.pending_commands.extend(out.iter().cloned());
+        out.into_iter().map(|(_, _, t)| t).collect()
+    }
+
+    /// Checks a condition's syntax and the characters it names.
+    fn condition(&mut self, text: &str, span: Range<usize>, key: &str, names: &Known<'_>, program: &Program) {
+        match Expr::parse_condition(text) {
+            Ok(e) => {
+                let all = names.all(program);
+                for n in e.names() {
+                    if !all.contains_key(n) && !names.generated(n) {
+                        self.report(span.clone(), key, format!("unknown character {n:?} in condition"));
+                    }
+                }
+            }
+            Err(e) => {
+                // Point into the string: past the opening quote, then the condition's column.
+                let at =
+                    span.start + 1 + text.char_indices().nth(e.column.saturating_sub(1)).map_or(text.len(), |c| c.0);
+                self.report(at..at, key, e.message);
+            }
+        }
     }
 
     /// `[experiment]`: repetitions, ticks, `vary` (each key a numeric `[params]` key, with a list of
@@ -171,7 +438,8 @@ impl<'a> Checker<'a> {
                 None => self.type_error(v, "experiment.metrics".into(), "an array of metric names"),
             },
         }
-        ExperimentSpec { repetitions, ticks, vary, metrics }
+        let stop_when = self.string(t, p, "stop_when").map(|(s, _)| s.to_owned());
+        ExperimentSpec { repetitions, ticks, vary, metrics, stop_when }
     }
 
     /// A sweep's values: an array of numbers, or `{ first, step, last }` (inclusive, at most 1,000).
@@ -564,6 +832,20 @@ impl Checker<'_> {
             self.type_error(v, join(path, key), "a boolean");
         }
         b
+    }
+
+    /// A signed integer.
+    fn int(&mut self, t: &DeTable<'_>, path: &str, key: &str) -> Option<i64> {
+        let v = t.get(key)?;
+        let Some(i) = v.get_ref().as_integer() else {
+            self.type_error(v, join(path, key), "an integer");
+            return None;
+        };
+        let n = i64::from_str_radix(i.as_str(), i.radix()).ok();
+        if n.is_none() {
+            self.report(v.span(), join(path, key), format!("{i} is not a 64-bit integer"));
+        }
+        n
     }
 
     /// An integer in `0..=max`.

@@ -259,7 +259,7 @@ pub fn measure_world(
                 ^ groups.digest().rotate_left(29)
                 ^ stories.map_or(0, |s| s.digest()).rotate_left(43)
                 ^ mix64(info.seed ^ info.genre as u64)
-                ^ mix64(drama.tension.to_bits() as u64 ^ (drama.nudge.to_bits() as u64) << 32)
+                ^ drama.digest()
                 ^ director.digest().rotate_left(11),
         ) ^ acc.load(Ordering::Relaxed).wrapping_add(graph.digest()),
     );

@@ -120,10 +120,10 @@ fn coldest_pair(
     } else {
         for a in cast {
             for b in cast {
-                if let (Some(s), Some(t)) = (graph.slot_of(*a), graph.slot_of(*b)) {
-                    if let Some(e) = graph.edge(s, t) {
-                        consider(e);
-                    }
+                if let (Some(s), Some(t)) = (graph.slot_of(*a), graph.slot_of(*b))
+                    && let Some(e) = graph.edge(s, t)
+                {
+                    consider(e);
                 }
             }
         }
@@ -167,6 +167,7 @@ pub fn weights(nudge: f32) -> [f32; N_ACTIONS] {
     w
 }
 
+#[expect(clippy::too_many_arguments, reason = "a system's parameters are its declared data access")]
 /// Direct stage: measure tension, move the nudge toward the target curve, log the influence.
 pub fn direct_drama(
     clock: Res<TickClock>,

@@ -1,50 +1,18 @@
 //! End-to-end tests of the `aion` binary: the files `aion run` writes, determinism across runs,
 //! thread counts and snapshot resumption, error reporting, `aion check` and `aion bench`.
 //!
-//! How the tests find the binary: it belongs to the `aion-server` package, and Cargo builds (and
-//! names in `CARGO_BIN_EXE_*`) only the binaries of the package under test, which is the root
-//! package `aion` here; a dev-dependency on `aion-server` would not build its binary either. So the
-//! first test that needs it runs `cargo build -p aion-server --bin aion --message-format=json` once,
-//! with the profile this test was built with, and takes the executable's path from Cargo's own
-//! `compiler-artifact` message instead of guessing the target directory layout. Cargo releases its
-//! build lock before it runs tests, so this works in a fresh clone under `cargo test --workspace`
-//! and `cargo test --test cli` alike; the nested build reuses the artifacts the outer one made.
+//! How the tests find the binary: see `common::aion_bin`.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 /// The `aion` binary, built on first use.
 fn aion() -> Command {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    let mut cmd = Command::new(BIN.get_or_init(build_aion));
+    let mut cmd = Command::new(common::aion_bin());
     cmd.env_remove("RUST_LOG");
     cmd
-}
-
-fn build_aion() -> PathBuf {
-    // This test runs from `<target>/<profile dir>/deps/`; the profile dir names the profile, except
-    // that the `dev` profile's directory is `debug`.
-    let exe = std::env::current_exe().expect("the test knows its own path");
-    let dir = exe.parent().and_then(Path::parent).and_then(Path::file_name).and_then(|d| d.to_str());
-    let profile = match dir {
-        Some("debug") | None => "dev",
-        Some(other) => other,
-    };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let out = Command::new(cargo)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "-p", "aion-server", "--bin", "aion", "--profile", profile])
-        .arg("--message-format=json-render-diagnostics")
-        .output()
-        .expect("cargo runs");
-    assert!(out.status.success(), "building aion failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "aion")
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .expect("cargo reports the aion executable")
 }
 
 fn scenario(name: &str) -> PathBuf {

@@ -6,7 +6,6 @@
 
 // Until serve.rs (which calls this module) is committed, nothing outside the tests uses it; delete this
 // line then.
-#![allow(dead_code)]
 
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

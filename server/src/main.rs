@@ -4,6 +4,7 @@
 //!   snapshots and a summary; the last stdout line is `world hash: <16 hex digits>`.
 //! - `aion check SCENARIO...`: validate scenarios, reporting every problem with file, line and key.
 //! - `aion bench`: time generated worlds and print a scaling table.
+//! - `aion serve`: the server (REST API, observatory WebSocket, page); see serve.rs.
 //!
 //! Logs go to stderr, filtered by `RUST_LOG` (default `warn`). Errors exit with code 1 and a message on
 //! stderr; usage errors exit with code 2.
@@ -17,15 +18,22 @@ macro_rules! say {
     }};
 }
 
+mod api;
+mod app;
 mod auth;
 mod bench;
 mod check;
 mod diff;
+mod live;
 mod output;
+mod page;
+mod perm;
 mod replay;
 mod run;
-mod stories;
+mod serve;
+mod shipped;
 mod store;
+mod stories;
 mod sweep;
 
 use std::process::ExitCode;
@@ -59,6 +67,8 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Fork a snapshot onto a new seed and run it (`aion run --from-snapshot FILE --seed S`).
     Fork(run::ForkArgs),
+    /// Serve live sessions: REST API, observatory WebSocket and page (SQLite by default).
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +83,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff::diff(args).map(|()| ExitCode::SUCCESS),
         Command::Sweep(args) => sweep::sweep(args).map(|()| ExitCode::SUCCESS),
         Command::Fork(args) => run::run(&args.to_run()).map(|()| ExitCode::SUCCESS),
+        Command::Serve(args) => serve::validate(args).and_then(|()| serve::serve(args)).map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {}", report(&e));

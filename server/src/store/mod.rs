@@ -12,10 +12,6 @@
 //! Values: times are unix seconds; `u64` values that may exceed `i64::MAX` (hashes, seeds, ticks, epochs)
 //! are stored as the same 64 bits in an `i64` and converted back losslessly.
 
-// Until serve.rs (which calls this module) is committed, nothing outside the tests uses it; delete this
-// line then.
-#![allow(dead_code)]
-
 use std::borrow::Cow;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -487,3 +487,52 @@ fn the_openapi_document_lists_every_route() {
     });
     s.stop();
 }
+
+#[test]
+fn limits_answer_429_with_retry_after_and_close_extra_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--no-default-session", "--commands-per-second", "1", "--connections-per-user", "2"];
+    let s = Server::start(dir.path(), &args, &[]);
+    rt().block_on(async {
+        let (_, alice) = account(s.addr, "alice").await;
+        let id = session(&s, &alice, "harbor_town", json!({"mode": "paused"})).await;
+        let path = format!("/api/v1/sessions/{id}/chat");
+        let mut limited = None;
+        for i in 0..60 {
+            let r = http(s.addr, "POST", &path, Some(&alice), Some(&json!({"text": format!("line {i}")}))).await;
+            if r.status == 429 {
+                limited = Some(r);
+                break;
+            }
+            assert_eq!(r.status, 201);
+        }
+        let r = limited.expect("a burst beyond the bucket is refused");
+        assert_eq!(r.json["error"], "rate_limited");
+        assert!(r.header("retry-after").and_then(|v| v.parse::<u64>().ok()).is_some_and(|s| s >= 1));
+        let mut a = Ws::connect(s.addr, id, &alice, None).await;
+        let mut b = Ws::connect(s.addr, id, &alice, None).await;
+        assert_eq!(a.next(10).await.unwrap()["type"], "hello");
+        assert_eq!(b.next(10).await.unwrap()["type"], "hello");
+        let mut c = Ws::connect(s.addr, id, &alice, None).await;
+        assert_eq!(c.closed(10).await, End::Closed(4429));
+        a.close().await;
+        b.close().await;
+    });
+    s.stop();
+}
+
+#[test]
+fn the_server_refuses_to_start_without_a_secret_outside_dev_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    for secret in [None, Some("changeme"), Some("replace-me-with-at-least-32-random-bytes")] {
+        let mut cmd = std::process::Command::new(common::aion_bin());
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(dir.path()).env_remove("AION_JWT_SECRET");
+        if let Some(s) = secret {
+            cmd.env("AION_JWT_SECRET", s);
+        }
+        let out = cmd.output().unwrap();
+        assert!(!out.status.success(), "{secret:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("AION_JWT_SECRET"), "{secret:?}: {err}");
+    }
+}

@@ -195,7 +195,7 @@ async fn scenarios() -> Json<Vec<ScenarioOut>> {
         shipped::SCENARIOS
             .iter()
             .filter_map(|(n, t)| {
-                let s = aion_engine::scenario::parse(t, n).ok()?;
+                let s = crate::shipped::parse_scenario(t, n).ok()?;
                 Some(ScenarioOut {
                     name: (*n).into(),
                     world: s.world.name.clone(),

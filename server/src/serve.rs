@@ -81,7 +81,7 @@ pub fn scenario_size(s: &Scenario) -> usize {
 
 /// Parses and checks a scenario for the server (size limit included); errors name file, line and key.
 pub fn check_scenario(toml: &str, name: &str, limits: &Limits) -> Result<Scenario, String> {
-    let s = aion_engine::scenario::parse(toml, name).map_err(|e| e.to_string())?;
+    let s = crate::shipped::parse_scenario(toml, name).map_err(|e| e.to_string())?;
     let n = scenario_size(&s);
     if n > limits.characters_max {
         return Err(format!("{name}: {n} characters; this server runs at most {}", limits.characters_max));
@@ -100,7 +100,7 @@ pub async fn start(app: &App, row: &SessionRow, snapshot: Option<SnapshotRow>) -
                 Ok((sim, s.epoch + 1))
             }
             None => {
-                let sc = aion_engine::scenario::parse(&row2.scenario_toml, &row2.scenario_name)?;
+                let sc = crate::shipped::parse_scenario(&row2.scenario_toml, &row2.scenario_name)?;
                 let mut sim = Sim::from_scenario(&sc, Some(row2.seed), threads)?;
                 sim.set_patterns(shipped::patterns()?)?;
                 Ok((sim, 1))
@@ -233,7 +233,7 @@ async fn default_session(app: &App) -> Result<()> {
         None => app.store.create_user("aion", &hash).await?,
     };
     let toml = shipped::scenario("harbor_town").context("harbor_town is shipped")?;
-    let sc = aion_engine::scenario::parse(toml, "harbor_town")?;
+    let sc = crate::shipped::parse_scenario(toml, "harbor_town")?;
     let row = app
         .store
         .create_session(&NewSession {

@@ -10,6 +10,19 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ("market_town_1000", include_str!("../../scenarios/market_town_1000.toml")),
 ];
 
+/// Director scripts the shipped scenarios name: (file name, text).
+pub const SCRIPTS: &[(&str, &str)] = &[("manor_mystery.rhai", include_str!("../../scenarios/manor_mystery.rhai"))];
+
+/// Parses a scenario on the server: `[director] script` may name only a shipped script (an uploaded
+/// scenario must never make the server read its own files), everything else as `scenario::parse`.
+pub fn parse_scenario(text: &str, name: &str) -> Result<aion_engine::Scenario, aion_engine::scenario::LoadError> {
+    aion_engine::scenario::parse_with(text, name, &|file| {
+        SCRIPTS.iter().find(|(n, _)| *n == file).map(|(_, t)| (*t).to_owned()).ok_or_else(|| {
+            format!("{file:?} is not a shipped script; put uploaded scripts inline (`[director] inline`)")
+        })
+    })
+}
+
 /// Shipped story patterns: (file name, text).
 pub const PATTERNS: &[(&str, &str)] = &[
     ("alliance.toml", include_str!("../../scenarios/patterns/alliance.toml")),
@@ -42,9 +55,17 @@ mod tests {
     #[test]
     fn every_shipped_scenario_and_pattern_parses() {
         for (name, text) in super::SCENARIOS {
-            aion_engine::scenario::parse(text, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            super::parse_scenario(text, name).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         assert_eq!(super::patterns().unwrap().len(), super::PATTERNS.len());
+    }
+
+    #[test]
+    fn a_scenario_cannot_make_the_server_read_a_file() {
+        let toml =
+            "format = \"aion.scenario/1\"\n[world]\nname = \"w\"\nseed = 1\n[director]\nscript = \"/etc/passwd\"\n";
+        let e = super::parse_scenario(toml, "uploaded").unwrap_err().to_string();
+        assert!(e.contains("uploaded:6") && e.contains("not a shipped script"), "{e}");
     }
 
     #[test]

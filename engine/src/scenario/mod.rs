@@ -12,7 +12,7 @@ use crate::mood::Pad;
 use crate::params::Params;
 use crate::personality::Personality;
 
-pub use parse::{load, parse, with_param};
+pub use parse::{ScriptReader, load, parse, parse_with, with_param};
 pub use population::{expand_population, generate};
 
 /// The format tag a scenario must declare.

@@ -87,7 +87,20 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
 /// Returns [`LoadError::Invalid`] with every problem found, sorted by position; a TOML syntax error
 /// is a single problem (the rest of the file cannot be trusted).
 pub fn parse(text: &str, file: &str) -> Result<Scenario, LoadError> {
+    parse_with(text, file, &|name| {
+        let path = Path::new(file).parent().unwrap_or(Path::new("")).join(name);
+        std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    })
+}
+
+/// Reads a director script named in a scenario (`[director] script = "NAME"`), or says why not.
+pub type ScriptReader<'a> = &'a dyn Fn(&str) -> Result<String, String>;
+
+/// Like [`parse`], but director scripts come from `scripts` instead of files beside `file`: a
+/// server parsing an uploaded scenario must never let it name a file on the server's disk.
+pub fn parse_with(text: &str, file: &str, scripts: ScriptReader<'_>) -> Result<Scenario, LoadError> {
     let mut cx = Checker::new(text, file);
+    cx.scripts = Some(scripts);
     if text.len() > TEXT_BYTES_MAX {
         cx.report(0..0, "file", format!("{} bytes; a scenario may have at most {TEXT_BYTES_MAX}", text.len()));
         return Err(cx.into_error());
@@ -112,6 +125,8 @@ struct Checker<'a> {
     problems: Vec<Problem>,
     /// Director commands to check once every name is known: (span, key, JSON).
     pending_commands: Vec<(Range<usize>, String, String)>,
+    /// Where `[director] script` files come from.
+    scripts: Option<ScriptReader<'a>>,
 }
 
 /// The characters a scenario's director may name: declared, generated, or spawned by a command.
@@ -176,7 +191,7 @@ type Ids = HashMap<String, usize>;
 impl<'a> Checker<'a> {
     fn new(text: &'a str, file: &'a str) -> Self {
         let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        Self { file, text, line_starts, problems: Vec::new(), pending_commands: Vec::new() }
+        Self { file, text, line_starts, problems: Vec::new(), pending_commands: Vec::new(), scripts: None }
     }
 
     fn scenario(&mut self, root: &Spanned<DeTable<'_>>) -> Scenario {
@@ -286,7 +301,11 @@ impl<'a> Checker<'a> {
                 }
                 (Some((file, s)), None) => {
                     let path = Path::new(self.file).parent().unwrap_or(Path::new("")).join(file);
-                    match std::fs::read_to_string(&path) {
+                    let read = match self.scripts {
+                        Some(r) => r(file),
+                        None => Err("scripts cannot be read here".to_owned()),
+                    };
+                    match read {
                         Ok(text) if text.len() <= SCRIPT_BYTES_MAX => {
                             Some(ScriptSource { file: path.display().to_string(), first_line: 1, text })
                         }
@@ -296,7 +315,7 @@ impl<'a> Checker<'a> {
                             None
                         }
                         Err(e) => {
-                            self.report(s, "director.script", format!("cannot read {}: {e}", path.display()));
+                            self.report(s, "director.script", e);
                             None
                         }
                     }

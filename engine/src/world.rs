@@ -581,9 +581,7 @@ impl Sim {
             self.world.resource_mut::<Director>().triggers = firings;
         }
         if let Some(script) = rt.script.as_mut() {
-            let world = std::mem::take(&mut self.world);
-            let (world, more, errors) = script.decide(world, &rt.names, seed, next, decisions.len() as u64);
-            self.world = world;
+            let (more, errors) = script.decide(&mut self.world, seed, next, decisions.len() as u64);
             decisions.extend(more);
             for e in errors {
                 let ev = EventKind::DirectorError { script: e.file, line: e.line, message: e.message };

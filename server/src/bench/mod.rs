@@ -1,11 +1,13 @@
 //! `aion bench`: time the engine on worlds built in code and print a scaling table anyone can rerun.
 //!
-//! Three workloads: `social` (the full tick, per stage), `peer` (the peer model of
-//! `shared/bench/peers`, next to the reference figures of the tools it is compared with) and
-//! `contagion` (the Spread kernel alone against a plain CSR step, in locality and random order).
+//! Four workloads: `social` (the full tick, per stage), `peer` (the peer model of
+//! `shared/bench/peers`, next to the reference figures of the tools it is compared with),
+//! `contagion` (the Spread kernel alone against a plain CSR step, in locality and random order) and
+//! `director` (100 active TOML or Rhai triggers per tick; `aion bench director --characters 1000`).
 //! Timing uses the wall clock of this tool; the engine itself never reads one.
 
 mod contagion;
+mod director;
 mod peer;
 mod social;
 
@@ -46,9 +48,12 @@ pub struct BenchArgs {
     /// Worker threads [default: available cores].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=THREADS_MAX as i64))]
     pub threads: Option<u16>,
-    /// What to time.
+    /// What to time (or give it as the first argument: `aion bench director`).
     #[arg(long, value_enum, default_value_t = Workload::Social)]
     pub workload: Workload,
+    /// What to time, as a positional argument (overrides `--workload`).
+    #[arg(value_enum, value_name = "WORKLOAD", conflicts_with = "workload")]
+    pub what: Option<Workload>,
     /// Seed of the generated worlds.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -73,6 +78,10 @@ pub enum Workload {
     Peer,
     /// The contagion kernel alone, against a plain CSR step, in locality and random order.
     Contagion,
+    /// The full tick without a director, with 100 TOML triggers and with 100 Rhai `when`
+    /// triggers (ms per tick); the decisions alone (µs per trigger evaluation) and the script's
+    /// world hand-off.
+    Director,
 }
 
 /// Settings shared by every workload.
@@ -92,9 +101,10 @@ fn load_patterns(dir: &std::path::Path) -> Result<Vec<aion_engine::plot::Pattern
 
 /// Runs `aion bench`.
 pub fn bench(args: &BenchArgs) -> Result<()> {
-    let max = if args.workload == Workload::Peer { PEER_AGENTS_MAX } else { CHARACTERS_MAX };
+    let workload = args.what.unwrap_or(args.workload);
+    let max = if workload == Workload::Peer { PEER_AGENTS_MAX } else { CHARACTERS_MAX };
     if let Some(&n) = args.characters.iter().find(|&&n| n == 0 || n > max) {
-        anyhow::bail!("--characters {n}: each size must be in 1..={max} for the {:?} workload", args.workload);
+        anyhow::bail!("--characters {n}: each size must be in 1..={max} for the {workload:?} workload");
     }
     let setup = Setup {
         sizes: args.characters.clone(),
@@ -111,14 +121,15 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             }
         },
     };
-    let json = match args.workload {
+    let json = match workload {
         Workload::Social => serde_json::to_value(social::bench(&setup)?)?,
         Workload::Peer => serde_json::to_value(peer::bench(&setup)?)?,
         Workload::Contagion => serde_json::to_value(contagion::bench(&setup)?)?,
+        Workload::Director => serde_json::to_value(director::bench(&setup)?)?,
     };
     if let Some(path) = &args.json {
         let doc = serde_json::json!({
-            "workload": args.workload,
+            "workload": workload,
             "degree": args.degree,
             "threads": setup.threads,
             "seed": args.seed,

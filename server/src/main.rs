@@ -25,6 +25,7 @@ mod bench;
 mod check;
 mod diff;
 mod live;
+mod loadtest;
 mod output;
 mod page;
 mod perm;
@@ -69,6 +70,8 @@ enum Command {
     Fork(run::ForkArgs),
     /// Serve live sessions: REST API, observatory WebSocket and page (SQLite by default).
     Serve(serve::ServeArgs),
+    /// Load-test a server: N WebSocket observers, M directors and a REST client; latency percentiles.
+    Loadtest(loadtest::LoadtestArgs),
 }
 
 fn main() -> ExitCode {
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::sweep(args).map(|()| ExitCode::SUCCESS),
         Command::Fork(args) => run::run(&args.to_run()).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve::validate(args).and_then(|()| serve::serve(args)).map(|()| ExitCode::SUCCESS),
+        Command::Loadtest(args) => loadtest::loadtest(args).map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {}", report(&e));

@@ -694,6 +694,18 @@ fn thread_group(comm: &str) -> String {
         .to_owned()
 }
 
+/// CPU seconds the whole machine spent busy (all cores), from /proc/stat: other processes on a
+/// shared machine show up as busy time that is neither the server's nor the client's.
+fn machine_busy() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/stat") else { return 0.0 };
+    let Some(line) = stat.lines().next() else { return 0.0 };
+    // cpu user nice system idle iowait irq softirq steal ...: busy is all but idle and iowait.
+    let v: Vec<f64> = line.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
+    let total: f64 = v.iter().take(8).sum();
+    let idle = v.get(3).copied().unwrap_or(0.0) + v.get(4).copied().unwrap_or(0.0);
+    (total - idle) / 100.0
+}
+
 fn cpu_delta(before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64>, secs: f64) -> BTreeMap<String, f64> {
     after
         .iter()
@@ -955,6 +967,7 @@ impl Run {
         let s0 = self.status().await?;
         let server_cpu0 = self.server_pid.map(cpu_by_thread).unwrap_or_default();
         let client_cpu0 = cpu_by_thread(std::process::id());
+        let busy0 = machine_busy();
         let t0 = Instant::now();
         self.sh.measuring.store(true, Ordering::Relaxed);
         for s in 0..args.seconds {
@@ -965,6 +978,8 @@ impl Run {
         let secs = t0.elapsed().as_secs_f64();
         let server_cpu = self.server_pid.map(|p| cpu_delta(&server_cpu0, &cpu_by_thread(p), secs)).unwrap_or_default();
         let client_cpu = cpu_delta(&client_cpu0, &cpu_by_thread(std::process::id()), secs);
+        let machine = 100.0 * (machine_busy() - busy0) / secs;
+        let ours: f64 = server_cpu.values().chain(client_cpu.values()).sum();
         let s1 = self.status().await?;
         let ticks = s1["tick"].as_u64().unwrap_or(0).saturating_sub(s0["tick"].as_u64().unwrap_or(0));
         let mut lat = Vec::new();
@@ -1032,7 +1047,8 @@ impl Run {
                 "rtt_ms": {"p50": ack[0], "p95": ack[1], "p99": ack[2], "max": ack[3]}},
             "api": {"routes": routes, "failures": a.failures,
                 "all_ms": {"p50": api_all[0], "p95": api_all[1], "p99": api_all[2], "max": api_all[3]}},
-            "cpu_percent": {"server": server_cpu, "client": client_cpu},
+            "cpu_percent": {"server": server_cpu, "client": client_cpu, "machine": machine,
+                "other_processes": if self.server_pid.is_some() { (machine - ours).max(0.0) } else { 0.0 }},
         });
         Ok(Window { json, p99_ms: p99, api_p99_ms: api_all[2], alive })
     }
@@ -1070,7 +1086,7 @@ impl Report {
             j["snapshot_bytes"].as_u64().unwrap_or(0) / 1024
         ));
         s.push_str(&format!(
-            "{:>9} {:>6} {:>7} {:>7} {:>7} {:>7} {:>9} {:>9} {:>5} {:>5} {:>6} {:>6} {:>7} {:>7} {:>7} {:>6}\n",
+            "{:>9} {:>6} {:>7} {:>7} {:>7} {:>7} {:>9} {:>9} {:>5} {:>5} {:>6} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6}\n",
             "observers",
             "alive",
             "p50ms",
@@ -1086,17 +1102,18 @@ impl Report {
             "ack99",
             "api99",
             "MB/s",
-            "closed"
+            "closed",
+            "other%"
         ));
         for w in j["windows"].as_array().into_iter().flatten() {
             let l = &w["delta_latency_ms"];
             let closed: u64 = w["closed"].as_object().map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
             s.push_str(&format!(
-                "{:>9} {:>6} {:>7.1} {:>7.1} {:>7.1} {:>7.1} {:>9} {:>9} {:>5} {:>5} {:>6} {:>7.2} {:>7.1} {:>7.1} {:>7.1} {:>6}\n",
+                "{:>9} {:>6} {:>7.1} {:>7.1} {:>7.1} {:>7.1} {:>9} {:>9} {:>5} {:>5} {:>6} {:>7.2} {:>7.1} {:>7.1} {:>7.1} {:>6} {:>6.0}\n",
                 u(&w["observers"]), u(&w["alive"]), f(&l["p50"]), f(&l["p95"]), f(&l["p99"]), f(&l["max"]),
                 u(&w["deltas"]["received"]), u(&w["deltas"]["expected"]), u(&w["deltas"]["gaps"]),
                 u(&w["deltas"]["duplicates"]), u(&w["deltas"]["resyncs"]),
-                f(&w["tick_rate"]), f(&w["acks"]["rtt_ms"]["p99"]), f(&w["api"]["all_ms"]["p99"]), f(&w["received_mb_per_s"]), closed
+                f(&w["tick_rate"]), f(&w["acks"]["rtt_ms"]["p99"]), f(&w["api"]["all_ms"]["p99"]), f(&w["received_mb_per_s"]), closed, f(&w["cpu_percent"]["other_processes"])
             ));
         }
         if let Some(w) = j["windows"].as_array().and_then(|w| w.last()) {
@@ -1126,6 +1143,13 @@ impl Report {
                 "  session thread mean tick {:.1} ms; closed {}\n",
                 f(&w["tick_ms_mean"]),
                 w["closed"]
+            ));
+            let c = &w["cpu_percent"];
+            s.push_str(&format!(
+                "  machine busy {:.0}% of {}00% (other processes {:.0}%: figures are only clean when that is ~0)\n",
+                f(&c["machine"]),
+                j["machine"]["cpus"],
+                f(&c["other_processes"])
             ));
             for side in ["server", "client"] {
                 let cpu: Vec<String> = w["cpu_percent"][side]

@@ -83,7 +83,8 @@ pub use expr::{BOND_DIMS, MOOD_AXES, TRAITS};
 pub use fact::{Fact, FactKind, FieldSpec, FieldType, Value, fact_of};
 pub use parse::{load, load_dir, parse};
 pub use pattern::{
-    ARC_KINDS, CLAUSES_MAX, Pattern, STAGE_CLAUSES_MAX, STAGES_MAX, Stage, UNLESS_MAX, VARS_MAX, WITHIN_MAX,
+    ARC_KINDS, CLAUSES_MAX, ClauseShape, Pattern, STAGE_CLAUSES_MAX, STAGES_MAX, Stage, UNLESS_MAX, VARS_MAX,
+    WITHIN_MAX,
 };
 pub use save::{PartialState, PatternState, RestoreError, SiftState, fingerprint};
 pub use sift::{

@@ -152,7 +152,67 @@ pub(crate) struct Position {
     pub once: bool,
 }
 
+/// What one clause asks of a fact, in field names: what a director reads to make the event
+/// happen (see [`Pattern::stage_clauses`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClauseShape {
+    /// The clause (its beat name is [`Pattern::beat`]).
+    pub clause: usize,
+    /// Event kind.
+    pub kind: FactKind,
+    /// Scalar fields equal to a variable: `(field, variable index into Pattern::vars)`.
+    pub vars: Vec<(&'static str, usize)>,
+    /// Variables required among the fact's `parties` (or another set field).
+    pub members: Vec<usize>,
+    /// Scalar fields restricted to listed values: `(field, values)`.
+    pub values: Vec<(&'static str, Vec<Value>)>,
+    /// Whether `when` conditions also apply.
+    pub conditional: bool,
+}
+
+impl ClauseShape {
+    /// The variable a scalar field must equal.
+    pub fn var(&self, field: &str) -> Option<usize> {
+        self.vars.iter().find(|(f, _)| *f == field).map(|(_, v)| *v)
+    }
+
+    /// The values a scalar field may take (`None`: unconstrained).
+    pub fn values(&self, field: &str) -> Option<&[Value]> {
+        self.values.iter().find(|(f, _)| *f == field).map(|(_, v)| &v[..])
+    }
+}
+
 impl Pattern {
+    /// The clauses that may reach stage `s` next: each clause of an `any` stage, or the first
+    /// clause of an ordered one.
+    pub fn stage_clauses(&self, s: usize) -> Vec<ClauseShape> {
+        let Some(stage) = self.stages.get(s) else { return Vec::new() };
+        let clauses = if stage.any { stage.clauses.clone() } else { stage.clauses.start..stage.clauses.start + 1 };
+        clauses
+            .map(|c| {
+                let test = &self.clauses[c].test;
+                let field =
+                    |slot: u8| test.kind.fields().iter().find(|f| f.slot == Slot::Scalar(slot)).map_or("", |f| f.name);
+                let mut shape = ClauseShape {
+                    clause: c,
+                    kind: test.kind,
+                    vars: Vec::new(),
+                    members: Vec::new(),
+                    values: Vec::new(),
+                    conditional: !test.when.is_empty(),
+                };
+                for t in &test.fields {
+                    match t {
+                        FieldTest::Var { slot, var } => shape.vars.push((field(*slot), usize::from(*var))),
+                        FieldTest::Member { var, .. } => shape.members.push(usize::from(*var)),
+                        FieldTest::OneOf { slot, values } => shape.values.push((field(*slot), values.clone())),
+                    }
+                }
+                shape
+            })
+            .collect()
+    }
+
     /// Number of clauses (positions run from 0 to this).
     pub fn n_clauses(&self) -> usize {
         self.clauses.len()

@@ -35,7 +35,8 @@ use crate::world::WorldInfo;
 /// File magic.
 pub const MAGIC: &[u8; 8] = b"AIONSNAP";
 /// Current snapshot format version; bump on any change to [`WorldState`]'s encoding.
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: the director's state, goals and plans, the drama manager's injections and developments.
+pub const FORMAT_VERSION: u32 = 2;
 /// Header size in bytes.
 pub const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 /// Largest payload accepted (a bound on what a corrupt length field can make us allocate).
@@ -254,6 +255,10 @@ mod tests {
         let mut other = bytes.clone();
         other[8] = 99;
         assert_eq!(decode(&other).unwrap_err(), SnapshotError::Version { found: 99, expected: FORMAT_VERSION });
+        let mut old = bytes.clone();
+        old[8..12].copy_from_slice(&1u32.to_le_bytes());
+        let err = decode(&old).unwrap_err().to_string();
+        assert_eq!(err, "snapshot format version 1 is not supported (this build reads version 2)");
         let mut flipped = bytes.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;

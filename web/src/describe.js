@@ -51,11 +51,12 @@ export function describe(ev, name) {
       return `${name(b.character)} ${b.change} goal ${words(b.kind)}${b.target !== undefined && b.target !== null ? ` → ${name(b.target)}` : ''}`;
     case 'plan_changed':
       return `${name(b.character)}'s plan for ${words(b.goal)} ${b.change}: ${words(b.action)} ${name(b.target)}`;
+    case 'arc_advanced':
+      return `${words(b.kind ?? 'story')} arc: ${words(b.stage ?? '')} (${b.status ?? ''}) — ${(b.characters || []).map(name).join(', ')}`;
     case 'bond_crossed':
     case 'trust_broken':
     case 'conflict_escalated':
     case 'rumor_spread':
-    case 'arc_advanced':
     default: {
       const parts = [];
       for (const [f, v] of Object.entries(b)) {

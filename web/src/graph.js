@@ -26,6 +26,7 @@ export class GraphView {
       labelColor: { color: '#d8dde3' },
       labelFont: 'system-ui, sans-serif',
       zIndex: true,
+      defaultDrawNodeHover: drawHover,
       nodeReducer: (node, attrs) => this.reduceNode(node, attrs),
       edgeReducer: (edge, attrs) => this.reduceEdge(edge, attrs),
     });
@@ -242,6 +243,26 @@ export class GraphView {
     this.layout = null;
     this.sigma.kill();
   }
+}
+
+/** The hovered or focused node: a ring and its name on a dark label (sigma's default is white). */
+function drawHover(ctx, data, settings) {
+  if (!data.label) return;
+  const size = settings.labelSize;
+  ctx.font = `${settings.labelWeight} ${size}px ${settings.labelFont}`;
+  const w = ctx.measureText(data.label).width + 10;
+  const x = data.x + data.size + 4;
+  const y = data.y - size / 2 - 4;
+  ctx.fillStyle = '#1a2029';
+  ctx.strokeStyle = '#4ea1ff';
+  ctx.lineWidth = 1;
+  ctx.fillRect(x, y, w, size + 8);
+  ctx.strokeRect(x, y, w, size + 8);
+  ctx.beginPath();
+  ctx.arc(data.x, data.y, data.size + 3, 0, Math.PI * 2);
+  ctx.stroke();
+  ctx.fillStyle = '#ffffff';
+  ctx.fillText(data.label, x + 5, data.y + size / 3);
 }
 
 /** Andrew's monotone chain convex hull of viewport points. */

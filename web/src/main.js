@@ -10,7 +10,8 @@ import { moodColor, SERIES } from './colors.js';
 
 const ROOT = document.getElementById('app');
 const TOPICS = ['feed', 'graph', 'metrics', 'arcs', 'presence', 'chat'];
-const FEED_MAX = 500;
+const FEED_MAX = 2000;
+const FEED_SHOWN = 150;
 const METRICS_MAX = 600;
 const MOOD_HISTORY = 300;
 const ACTIONS = ['chat', 'help', 'compliment', 'insult', 'confide', 'gossip', 'apologize', 'betray', 'ally', 'mediate',
@@ -643,10 +644,11 @@ class SessionView {
     }
     if (newKind) this.kindOptions();
     const f = this.feedFilter();
-    const items = events.filter(f).map((ev) => this.feedItem(ev));
+    // Only what the list can show: a big world logs well over a thousand events per tick.
+    const items = events.filter(f).slice(-FEED_SHOWN).map((ev) => this.feedItem(ev));
     if (items.length) {
       this.el.feed.prepend(...items.reverse());
-      while (this.el.feed.childElementCount > 200) this.el.feed.lastElementChild.remove();
+      while (this.el.feed.childElementCount > FEED_SHOWN) this.el.feed.lastElementChild.remove();
     }
   }
 
@@ -679,7 +681,7 @@ class SessionView {
       this.kindOptions();
     }
     const f = this.feedFilter();
-    const items = this.feed.filter(f).slice(-200).reverse().map((ev) => this.feedItem(ev));
+    const items = this.feed.filter(f).slice(-FEED_SHOWN).reverse().map((ev) => this.feedItem(ev));
     fill(this.el.feed, items);
   }
 

@@ -129,6 +129,15 @@ try {
   await observer.selectOption(tid('feed-kind'), '');
   await shot(observer, '03-observer');
 
+  // A dropped connection resumes from (epoch, seq): the missed deltas are replayed, none twice.
+  await observer.evaluate(() => window.__aion.view.obs.ws.close());
+  await observer.waitForFunction(() => document.getElementById('app').dataset.replays === '1', null, { timeout: T });
+  await observer.waitForTimeout(1500);
+  const seqs = await observer.$$eval(tid('feed-item'), (els) => els.map((e) => Number(e.dataset.seq)));
+  check(new Set(seqs).size === seqs.length, `after a reconnect the stream resumed by replay, no event twice (${seqs.length} shown)`);
+  const sorted = [...seqs].sort((a, b) => b - a);
+  check(sorted.every((x, i) => x === seqs[i]), 'the feed stays in event order across the reconnect');
+
   // Chat and presence.
   await observer.fill(tid('chat-input'), `hello from ${tag}`);
   await observer.click(tid('chat-send'));

@@ -233,6 +233,7 @@ class SessionView {
     this.obs = new Observatory(id, auth.token, TOPICS, {
       onHello: (f) => this.hello(f),
       onSnapshot: (f) => this.snapshot(f),
+      onReplay: (f) => this.replay(f),
       onDelta: (f) => this.delta(f),
       onAck: (a) => this.ack(a),
       onError: (e) => this.notice(`${e.code}: ${e.message}`, true),
@@ -490,6 +491,13 @@ class SessionView {
     ['status', 'presence', 'chat', 'panes'].forEach((k) => this.mark(k));
   }
 
+  /** A resumed stream: the missed deltas follow; `data-replays` counts resumptions for tests. */
+  replay(f) {
+    this.replays = (this.replays || 0) + 1;
+    ROOT.dataset.replays = String(this.replays);
+    this.notice(`resumed: ${f.payload.count} missed updates replayed`);
+  }
+
   delta(f) {
     this.tick = Math.max(this.tick, f.tick);
     const p = f.payload;
@@ -691,7 +699,7 @@ class SessionView {
     const who = actorsOf(ev);
     return h(
       `li.ev.k-${k}${ev.text ? '.dialogue' : ''}`,
-      { testid: 'feed-item', dataset: { kind: k, tick: ev.tick } },
+      { testid: 'feed-item', dataset: { kind: k, tick: ev.tick, seq: ev.seq } },
       h('span.t', String(ev.tick)),
       h(
         'span.line',

@@ -187,6 +187,12 @@ try {
   await observer.waitForFunction((t) => Number(document.querySelector('[data-testid="tick"]').dataset.tick) > t + 1, tp, { timeout: T });
   check(true, 'resume restarts the clock');
 
+  // The director forks the session (REST): a link to the new session appears.
+  await director.fill(tid('fork-name'), `Fork ${tag}`);
+  await director.click(tid('fork'));
+  await director.waitForSelector(`${tid('fork-link')}:has-text("Fork ${tag}")`, { timeout: T });
+  check(true, 'the director forked the session');
+
   await observer.click(tid('tab-metrics'));
   await observer.waitForFunction(() => Number(document.querySelector('[data-testid="metrics"]').dataset.points) > 2, null, { timeout: T });
   check(true, 'metrics charts have points');

@@ -355,6 +355,10 @@ struct ObsStats {
     gaps: u64,
     duplicates: u64,
     resyncs: u64,
+    /// (tick, sent_ms) of the first and last delta seen while measuring: the server's tick rate
+    /// on the server's own clock, whatever the client's delays.
+    first: Option<(u64, u64)>,
+    last: Option<(u64, u64)>,
 }
 
 /// One observer as the coordinator sees it.
@@ -463,6 +467,9 @@ async fn observer(
                             if sh.measuring.load(Ordering::Relaxed) {
                                 let mut s = me.stats.lock().unwrap_or_else(|p| p.into_inner());
                                 s.latency_us.push(received.saturating_sub(sent * 1000).min(u32::MAX as u64) as u32);
+                                let at = (num(h, "tick").unwrap_or(0), sent);
+                                s.first.get_or_insert(at);
+                                s.last = Some(at);
                                 match check {
                                     Check::Ok => {}
                                     Check::Gap => s.gaps += 1,
@@ -964,7 +971,6 @@ impl Run {
         *self.api.lock().unwrap_or_else(|p| p.into_inner()) = ApiStats::default();
         let closed_before =
             self.observers.iter().filter(|o| o.ended.lock().map(|e| e.is_some()).unwrap_or(true)).count();
-        let s0 = self.status().await?;
         let server_cpu0 = self.server_pid.map(cpu_by_thread).unwrap_or_default();
         let client_cpu0 = cpu_by_thread(std::process::id());
         let busy0 = machine_busy();
@@ -981,9 +987,9 @@ impl Run {
         let machine = 100.0 * (machine_busy() - busy0) / secs;
         let ours: f64 = server_cpu.values().chain(client_cpu.values()).sum();
         let s1 = self.status().await?;
-        let ticks = s1["tick"].as_u64().unwrap_or(0).saturating_sub(s0["tick"].as_u64().unwrap_or(0));
         let mut lat = Vec::new();
         let (mut gaps, mut dups, mut resyncs, mut received) = (0u64, 0u64, 0u64, 0u64);
+        let (mut first, mut last) = (None::<(u64, u64)>, None::<(u64, u64)>);
         let mut topics: BTreeMap<String, (u64, u64)> = BTreeMap::new();
         let mut ended: BTreeMap<String, u64> = BTreeMap::new();
         for o in &self.observers {
@@ -993,6 +999,11 @@ impl Run {
             gaps += s.gaps;
             dups += s.duplicates;
             resyncs += s.resyncs;
+            first = match (first, s.first) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            last = last.max(s.last);
             for (t, (n, b)) in s.topics {
                 let e = topics.entry(t).or_default();
                 e.0 += n;
@@ -1002,6 +1013,13 @@ impl Run {
                 *ended.entry(c).or_default() += 1;
             }
         }
+        // Ticks in the window, and the rate on the server's clock (sent_ms of the first and last delta).
+        let (ticks, tick_rate) = match (first, last) {
+            (Some((t0, ms0)), Some((t1, ms1))) if ms1 > ms0 => {
+                (t1 - t0 + 1, (t1 - t0) as f64 * 1000.0 / (ms1 - ms0) as f64)
+            }
+            _ => (0, 0.0),
+        };
         let alive = self.observers.len() - ended.values().sum::<u64>() as usize;
         let per_tick_topics = self.topics.iter().filter(|t| per_tick(t)).count() as u64;
         let expected = ticks * per_tick_topics * (self.observers.len() - closed_before) as u64;
@@ -1036,7 +1054,7 @@ impl Run {
         let bytes: u64 = topics.values().map(|(_, b)| b).sum();
         let json = json!({
             "observers": self.observers.len(), "alive": alive, "seconds": secs,
-            "ticks": ticks, "tick_rate": ticks as f64 / secs, "tick_ms_mean": s1["tick_ms"],
+            "ticks": ticks, "tick_rate": tick_rate, "tick_ms_mean": s1["tick_ms"],
             "delta_latency_ms": {"p50": p50, "p95": p95, "p99": p99, "max": max},
             "deltas": {"received": received, "expected": expected, "gaps": gaps, "duplicates": dups, "resyncs": resyncs},
             "received_mb_per_s": bytes as f64 / secs / 1e6,

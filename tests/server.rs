@@ -315,7 +315,7 @@ fn websocket_commands_follow_the_same_matrix() {
         // A director's command is acknowledged with the tick it applies before, once per id.
         let mut ws = Ws::connect(s.addr, c.a, &c.tokens["dave"], None).await;
         ws.next_of(&["hello"], 10).await;
-        ws.send(json!({"type": "subscribe", "topics": ["metrics"]})).await;
+        ws.send(json!({"type": "subscribe", "topics": ["metrics", "clock"]})).await;
         ws.next_of(&["snapshot"], 10).await;
         for _ in 0..2 {
             ws.send(json!({"type": "command", "id": "same", "command": set_mood})).await;
@@ -324,7 +324,19 @@ fn websocket_commands_follow_the_same_matrix() {
             assert_eq!(ack["payload"]["applied_at_tick"], 1);
         }
         ws.send(json!({"type": "control", "id": "s", "op": {"op": "step"}})).await;
-        assert_eq!(ws.next_of(&["ack"], 10).await["payload"]["status"]["tick"], 1);
+        let (mut acked, mut clocked) = (false, false);
+        while !(acked && clocked) {
+            let f = ws.next_of(&["ack", "delta"], 10).await;
+            if f["type"] == "ack" {
+                assert_eq!(f["payload"]["status"]["tick"], 1);
+                acked = true;
+            } else if f["topic"] == "clock" {
+                // Everyone on `clock` learns of pauses, steps and rate changes.
+                assert_eq!((f["payload"]["op"]["op"].as_str(), f["payload"]["tick"].as_u64()), (Some("step"), Some(1)));
+                assert_eq!(f["payload"]["rate"]["mode"], "paused");
+                clocked = true;
+            }
+        }
         let inputs =
             http(s.addr, "GET", &format!("/api/v1/sessions/{}/events?since=0", c.a), Some(&c.tokens["dave"]), None)
                 .await;

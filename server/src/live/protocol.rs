@@ -51,6 +51,8 @@ pub enum Topic {
     Presence,
     /// The session chat.
     Chat,
+    /// The session clock: rate changes, pauses and single steps.
+    Clock,
     /// One character's full state every tick.
     Character(u32),
 }
@@ -65,6 +67,7 @@ impl Topic {
             "arcs" => Self::Arcs,
             "presence" => Self::Presence,
             "chat" => Self::Chat,
+            "clock" => Self::Clock,
             _ => Self::Character(s.strip_prefix("character:")?.parse().ok()?),
         })
     }
@@ -78,12 +81,14 @@ impl Topic {
             Self::Arcs => "arcs".into(),
             Self::Presence => "presence".into(),
             Self::Chat => "chat".into(),
+            Self::Clock => "clock".into(),
             Self::Character(id) => format!("character:{id}"),
         }
     }
 
     /// The topics every session offers (plus `character:<id>` for each character).
-    pub const FIXED: [Topic; 6] = [Self::Feed, Self::Graph, Self::Metrics, Self::Arcs, Self::Presence, Self::Chat];
+    pub const FIXED: [Topic; 7] =
+        [Self::Feed, Self::Graph, Self::Metrics, Self::Arcs, Self::Presence, Self::Chat, Self::Clock];
 }
 
 /// A position in a session's delta stream: deltas after `seq` in stream `epoch`.

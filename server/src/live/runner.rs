@@ -512,6 +512,8 @@ impl Runner {
                 }
             }
         }
+        let clock = json!({"rate": self.rate, "tick": self.sim.tick(), "op": op});
+        self.emit(Topic::Clock, clock, None);
         self.publish_status();
         Ok(self.status_now())
     }

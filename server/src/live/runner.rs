@@ -328,7 +328,8 @@ struct Runner {
     presence: BTreeMap<i64, Seen>,
     commands_seen: BTreeMap<(i64, String), Result<u64, String>>,
     commands_order: VecDeque<(i64, String)>,
-    snapshot_cache: Option<(u64, BTreeSet<Topic>, Utf8Bytes)>,
+    /// The last snapshot built: (seq, tick, topics, frame).
+    snapshot_cache: Option<(u64, u64, BTreeSet<Topic>, Utf8Bytes)>,
     status: Arc<RwLock<LiveStatus>>,
     tick_times: VecDeque<(Instant, Duration)>,
 }
@@ -512,6 +513,7 @@ impl Runner {
                 }
             }
         }
+        self.snapshot_cache = None; // snapshots show the rate
         let clock = json!({"rate": self.rate, "tick": self.sim.tick(), "op": op});
         self.emit(Topic::Clock, clock, None);
         self.publish_status();
@@ -695,15 +697,16 @@ impl Runner {
     }
 
     fn snapshot_frame(&mut self, topics: &BTreeSet<Topic>) -> Utf8Bytes {
-        if let Some((seq, t, text)) = &self.snapshot_cache
-            && *seq == self.seq
+        // A cached snapshot stays exact while the world has not ticked and no delta on these topics
+        // came after it (deltas on other topics, e.g. presence as observers connect, do not touch
+        // it): its `seq` is then still a position from which these topics continue without a gap.
+        if let Some((seq, tick, t, text)) = &self.snapshot_cache
+            && *tick == self.sim.tick()
             && t == topics
-            && self.sim.tick() == self.metrics.back().map_or(self.sim.tick(), |m| m.tick)
+            && topics.iter().all(|t| self.last_on_topic.get(t).is_none_or(|last| last <= seq))
         {
             return text.clone();
         }
-        // A fresh snapshot restarts the mood/group baseline for every later graph delta only if no
-        // one else relies on it; graph deltas are absolute values, so no reset is needed here.
         let info = self.sim.info().clone();
         let mut state = json!({
             "session": {"id": self.id, "name": self.name},
@@ -755,7 +758,7 @@ impl Runner {
             &state,
         )
         .into();
-        self.snapshot_cache = Some((self.seq, topics.clone(), text.clone()));
+        self.snapshot_cache = Some((self.seq, self.sim.tick(), topics.clone(), text.clone()));
         text
     }
 }

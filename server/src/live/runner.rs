@@ -610,7 +610,8 @@ impl Runner {
         let hash = hash.as_deref();
         let names = self.sim.names();
         if self.produce(Topic::Feed, started) {
-            let feed = view::events_json(&events, &names);
+            let mut feed = view::events_json(&events, &names);
+            view::compact_feed(&mut feed);
             self.emit(Topic::Feed, feed, hash);
         } else {
             self.skip(Topic::Feed);
@@ -730,7 +731,9 @@ impl Runner {
             let names = self.sim.names();
             let log = self.sim.events();
             let start = log.next_seq().saturating_sub(view::SNAPSHOT_FEED as u64);
-            state["feed"] = view::events_json(log.since(start), &names);
+            let mut feed = view::events_json(log.since(start), &names);
+            view::compact_feed(&mut feed);
+            state["feed"] = feed;
         }
         if topics.contains(&Topic::Presence) {
             state["presence"] = self.presence_json();

@@ -58,6 +58,36 @@ pub fn events_json<'a>(events: impl IntoIterator<Item = &'a Event>, names: &[Nam
     serde_json::from_slice(&buf).unwrap_or(Value::Array(Vec::new()))
 }
 
+/// Shrinks a feed for the wire: drops the dialogue `line` struct (its `text` is kept) and the
+/// scenario keys (ids are in the snapshot), and rounds numbers to 3 decimals. About a third of a
+/// 1,000-character world's feed bytes, which is what bounds how many observers a machine can serve.
+pub fn compact_feed(feed: &mut Value) {
+    fn round(v: &mut Value) {
+        match v {
+            Value::Number(n) if n.is_f64() => {
+                if let Some(x) = n.as_f64() {
+                    *v = json!((x * 1000.0).round() / 1000.0);
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(round),
+            Value::Object(o) => o.values_mut().for_each(round),
+            _ => {}
+        }
+    }
+    for ev in feed.as_array_mut().into_iter().flatten() {
+        if let Some(o) = ev.as_object_mut() {
+            o.remove("initiator_key");
+            o.remove("target_key");
+            if let Some(kind) = o.get_mut("kind") {
+                if let Some(inner) = kind.get_mut("interaction_resolved").and_then(Value::as_object_mut) {
+                    inner.remove("line");
+                }
+                round(kind);
+            }
+        }
+    }
+}
+
 /// Every character's identity, traits and mood.
 pub fn characters(sim: &mut Sim) -> Value {
     let world = sim.world_mut();
@@ -252,4 +282,27 @@ pub fn arcs_delta(sim: &mut Sim, events: &[Event]) -> Option<Value> {
     let mut arcs: Vec<&StoryArc> = world.query::<&StoryArc>().iter(world).filter(|a| ids.contains(&a.id)).collect();
     arcs.sort_by_key(|a| a.id);
     Some(Value::Array(arcs.into_iter().map(arc_json).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_compact_feed_keeps_what_the_page_shows_and_drops_the_rest() {
+        let mut feed = json!([{
+            "seq": 7, "tick": 3, "text": "Mara (softly): \"Hello.\"", "initiator_key": "mara", "target_key": "milo",
+            "kind": {"interaction_resolved": {"initiator": 0, "target": 1, "action": "chat", "valence": 0.123_456_7,
+                     "initiator_valence": -0.5, "line": {"template": 1, "tone": "calm"}, "about": null}}
+        }, {"seq": 8, "tick": 3, "kind": {"avoided": {"character": 2, "target": 3}}}]);
+        compact_feed(&mut feed);
+        let ev = &feed[0];
+        assert_eq!(ev["text"], "Mara (softly): \"Hello.\"");
+        assert!(ev.get("initiator_key").is_none() && ev.get("target_key").is_none());
+        let inner = &ev["kind"]["interaction_resolved"];
+        assert!(inner.get("line").is_none());
+        assert_eq!(inner["valence"], json!(0.123));
+        assert_eq!((inner["initiator"].as_u64(), inner["target"].as_u64()), (Some(0), Some(1)));
+        assert_eq!(feed[1]["kind"]["avoided"]["character"], 2);
+    }
 }

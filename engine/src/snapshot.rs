@@ -109,6 +109,38 @@ pub struct CharacterState {
     pub control: Control,
 }
 
+impl CharacterState {
+    /// A character as a world starts it (or a director spawns it): its mood is `mood` or, without
+    /// one, the baseline its personality gives; everything else starts empty.
+    pub fn fresh(
+        id: CharacterId,
+        name: Name,
+        tags: Vec<String>,
+        personality: Personality,
+        mood: Option<crate::mood::Pad>,
+    ) -> Self {
+        let baseline = personality.baseline_mood();
+        Self {
+            id,
+            name,
+            tags,
+            personality,
+            mood: mood.unwrap_or(baseline),
+            baseline,
+            emotions: Emotions::default(),
+            needs: Needs::default(),
+            energy: crate::needs::SocialEnergy::default().0,
+            memory: Memory::default(),
+            beliefs: Beliefs::default(),
+            trauma: Trauma::default(),
+            status: 0.0,
+            preferences: Preferences::default(),
+            goals: Goals::default(),
+            control: Control::default(),
+        }
+    }
+}
+
 /// One directed relationship's state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RelationshipState {

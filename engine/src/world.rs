@@ -163,25 +163,8 @@ impl Sim {
             .into_iter()
             .enumerate()
             .map(|(i, c)| {
-                let baseline = c.personality.baseline_mood();
-                CharacterState {
-                    id: CharacterId(i as u32),
-                    name: Name { key: c.id, display: c.name },
-                    tags: c.tags,
-                    personality: c.personality,
-                    mood: c.mood.unwrap_or(baseline),
-                    baseline,
-                    emotions: Emotions::default(),
-                    needs: Needs::default(),
-                    energy: SocialEnergy::default().0,
-                    memory: Memory::default(),
-                    beliefs: Beliefs::default(),
-                    trauma: Trauma::default(),
-                    status: 0.0,
-                    preferences: Preferences::default(),
-                    goals: Goals::default(),
-                    control: Control::default(),
-                }
+                let name = Name { key: c.id, display: c.name };
+                CharacterState::fresh(CharacterId(i as u32), name, c.tags, c.personality, c.mood)
             })
             .collect();
         let relationships = with_reverses(seed.relationships)
@@ -944,25 +927,8 @@ fn spawn_into(
             return Err(CommandError::UnknownCharacter(*o));
         }
     }
-    let baseline = personality.baseline_mood();
-    st.characters.push(CharacterState {
-        id,
-        name: Name { key: name.to_owned(), display: name.to_owned() },
-        tags: Vec::new(),
-        personality: *personality,
-        mood: mood.unwrap_or(baseline),
-        baseline,
-        emotions: Emotions::default(),
-        needs: Needs::default(),
-        energy: SocialEnergy::default().0,
-        memory: Memory::default(),
-        beliefs: Beliefs::default(),
-        trauma: Trauma::default(),
-        status: 0.0,
-        preferences: Preferences::default(),
-        goals: Goals::default(),
-        control: Control::default(),
-    });
+    let name = Name { key: name.to_owned(), display: name.to_owned() };
+    st.characters.push(CharacterState::fresh(id, name, Vec::new(), *personality, mood));
     for (other, bond) in bonds {
         let h = EdgeHistory::default();
         st.relationships.push(RelationshipState { source: id, target: *other, bond: *bond, history: h });

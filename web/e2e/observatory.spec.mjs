@@ -149,6 +149,8 @@ try {
   // The director pauses: the clock stops for everyone.
   await director.click(tid('pause'));
   await director.waitForSelector(`${tid('rate')}[data-mode="paused"]`, { timeout: T });
+  await observer.waitForSelector(`${tid('rate')}[data-mode="paused"]`, { timeout: T });
+  check(true, 'the observer sees the clock paused (clock topic)');
   await observer.waitForTimeout(1200);
   const tp = await tick(observer);
   await observer.waitForTimeout(2000);
@@ -184,6 +186,7 @@ try {
 
   await director.click(tid('resume'));
   await director.waitForSelector(`${tid('rate')}[data-mode="realtime"]`, { timeout: T });
+  await observer.waitForSelector(`${tid('rate')}[data-mode="realtime"]`, { timeout: T });
   await observer.waitForFunction((t) => Number(document.querySelector('[data-testid="tick"]').dataset.tick) > t + 1, tp, { timeout: T });
   check(true, 'resume restarts the clock');
 

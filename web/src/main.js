@@ -9,7 +9,7 @@ import { describe, kindOf, actorsOf } from './describe.js';
 import { moodColor, SERIES } from './colors.js';
 
 const ROOT = document.getElementById('app');
-const TOPICS = ['feed', 'graph', 'metrics', 'arcs', 'presence', 'chat'];
+const TOPICS = ['feed', 'graph', 'metrics', 'arcs', 'presence', 'chat', 'clock'];
 const FEED_MAX = 2000;
 const FEED_SHOWN = 150;
 const METRICS_MAX = 600;
@@ -529,6 +529,11 @@ class SessionView {
         this.chat.push(p);
         if (this.chat.length > 200) this.chat.shift();
         this.mark('chat');
+        break;
+      case 'clock':
+        // Everyone learns of pauses, steps and speed changes, not only the director who made them.
+        this.rate = p.rate;
+        this.tick = Math.max(this.tick, p.tick);
         break;
       default:
         break;

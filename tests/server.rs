@@ -341,6 +341,18 @@ fn websocket_commands_follow_the_same_matrix() {
             http(s.addr, "GET", &format!("/api/v1/sessions/{}/events?since=0", c.a), Some(&c.tokens["dave"]), None)
                 .await;
         assert_eq!(inputs.status, 200);
+        // Roles are read for every write: dave, demoted to observer while connected, is refused at once;
+        // removed from the session, he is closed.
+        let dave = c.ids["dave"];
+        let demote = json!({"role": "observer"});
+        let path = format!("/api/v1/sessions/{}/members/{dave}", c.a);
+        assert_eq!(http(s.addr, "PUT", &path, Some(&c.tokens["alice"]), Some(&demote)).await.status, 204);
+        ws.send(json!({"type": "command", "id": "after-demotion", "command": set_mood})).await;
+        let e = ws.next_of(&["error", "ack"], 10).await;
+        assert_eq!(e["payload"]["code"], "forbidden", "{e}");
+        assert_eq!(http(s.addr, "DELETE", &path, Some(&c.tokens["alice"]), None).await.status, 204);
+        ws.send(json!({"type": "chat", "text": "still here?"})).await;
+        assert_eq!(ws.closed(10).await, End::Closed(4403));
         // A player may steer only the character it possesses.
         let mut ws = Ws::connect(s.addr, c.a, &c.tokens["pat"], None).await;
         ws.next_of(&["hello"], 10).await;

@@ -274,6 +274,7 @@ impl Conn {
                 self.send(protocol::frame("pong", None, st.seq, st.tick, &[], &json!({ "t": t }))).await
             }
             ClientMessage::Command { id, command } => {
+                let Some(role) = self.current_role(who).await else { return false };
                 if !perm::allowed(role, perm::needs(&command)) {
                     return self.send(error("forbidden", "your role may not send this command", Some(&id))).await;
                 }
@@ -293,6 +294,7 @@ impl Conn {
                 self.send(out).await
             }
             ClientMessage::Control { id, op } => {
+                let Some(role) = self.current_role(who).await else { return false };
                 if !perm::allowed(role, Act::Control) {
                     return self
                         .send(error("forbidden", "only directors and owners control the clock", Some(&id)))
@@ -313,6 +315,9 @@ impl Conn {
                 self.send(out).await
             }
             ClientMessage::Chat { text } => {
+                if self.current_role(who).await.is_none() {
+                    return false;
+                }
                 let text = text.trim();
                 if text.is_empty() || text.len() > protocol::CHAT_MAX {
                     let m = format!("chat lines are 1..={} bytes", protocol::CHAT_MAX);
@@ -343,6 +348,18 @@ impl Conn {
                     focus: Some(focus),
                 });
                 true
+            }
+        }
+    }
+
+    /// The user's role now (read from storage for every write, so a demotion or removal takes effect
+    /// at once); a user no longer a member is closed 4403.
+    async fn current_role(&mut self, who: &Claims) -> Option<Role> {
+        match self.app.role(who, self.session).await {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.close(close::FORBIDDEN, &truncate(&e.message, 120)).await;
+                None
             }
         }
     }

@@ -28,6 +28,8 @@ use crate::output::hex;
 
 /// Messages a session's thread accepts before it counts as busy.
 pub const INBOX: usize = 4096;
+/// Most messages handled while a tick is due before the tick runs anyway.
+pub const MESSAGES_PER_DUE_TICK: usize = 256;
 /// Ticks between deltas that carry the world hash.
 pub const HASH_EVERY: u64 = 10;
 /// Ticks of metrics history kept for snapshots and the REST API.
@@ -338,6 +340,8 @@ impl Runner {
     fn run(mut self, rx: Receiver<Msg>) {
         let _span = tracing::info_span!("session", id = self.id).entered();
         let mut next = Instant::now();
+        // Messages handled since the last tick while one was due.
+        let mut burst = 0;
         loop {
             let wait = match self.rate {
                 Rate::Paused => None,
@@ -364,8 +368,14 @@ impl Runner {
                 if !self.handle(msg) {
                     return;
                 }
-                continue;
+                // A steady stream of messages must not starve a due tick.
+                let due = wait.is_some_and(|d| d.is_zero()) && !matches!(self.rate, Rate::Paused);
+                burst = if due { burst + 1 } else { 0 };
+                if burst < MESSAGES_PER_DUE_TICK {
+                    continue;
+                }
             }
+            burst = 0;
             self.tick();
             if let Rate::Realtime { ticks_per_second } = self.rate {
                 let period = Duration::from_secs_f64(1.0 / ticks_per_second);

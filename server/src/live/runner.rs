@@ -618,8 +618,8 @@ impl Runner {
         }
         let hash = m.tick.is_multiple_of(HASH_EVERY).then(|| hex(m.world_hash));
         let hash = hash.as_deref();
-        let names = self.sim.names();
         if self.produce(Topic::Feed, started) {
+            let names = self.sim.names();
             let mut feed = view::events_json(&events, &names);
             view::compact_feed(&mut feed);
             self.emit(Topic::Feed, feed, hash);
